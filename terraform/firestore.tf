@@ -1,0 +1,70 @@
+# Firestore (default) database in the EU, plus the indexes the code queries with and the TTL
+# policy for OAuth states.
+resource "google_firestore_database" "default" {
+  name                              = "(default)"
+  location_id                       = var.firestore_location
+  type                              = "FIRESTORE_NATIVE"
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  delete_protection_state           = "DELETE_PROTECTION_ENABLED"
+  # Keep the data if this module is destroyed; deleting the store is a manual decision.
+  deletion_policy = "ABANDON"
+
+  depends_on = [google_project_service.enabled]
+}
+
+# Pending OAuth states expire on their own (Firestore TTL deletes within ~24 h of expireAt;
+# the code also rejects expired states). TTL fields are exempted from indexing.
+resource "google_firestore_field" "oauth_states_ttl" {
+  database   = google_firestore_database.default.name
+  collection = "oauthStates"
+  field      = "expireAt"
+
+  ttl_config {}
+  index_config {}
+}
+
+# Collection-group queries across all tenants: channels close to expiry (RenewChannels),
+# calendars due a safety sync, connections by status. Each field keeps an ascending
+# collection-scope index as well, for per-parent queries.
+locals {
+  collection_group_fields = {
+    "calendars-channelExpiry" = { collection = "calendars", field = "channelExpiry" }
+    "calendars-lastSyncAt"    = { collection = "calendars", field = "lastSyncAt" }
+    "connections-status"      = { collection = "connections", field = "status" }
+  }
+}
+
+resource "google_firestore_field" "collection_group" {
+  for_each = local.collection_group_fields
+
+  database   = google_firestore_database.default.name
+  collection = each.value.collection
+  field      = each.value.field
+
+  index_config {
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION_GROUP"
+    }
+    indexes {
+      order       = "ASCENDING"
+      query_scope = "COLLECTION"
+    }
+  }
+}
+
+# Bookings of a staff member by status in time order (Slots' busy times, Manage's list).
+resource "google_firestore_index" "bookings_status_start" {
+  database    = google_firestore_database.default.name
+  collection  = "bookings"
+  query_scope = "COLLECTION"
+
+  fields {
+    field_path = "status"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "start"
+    order      = "ASCENDING"
+  }
+}

@@ -1,0 +1,59 @@
+# Source bucket for the per-function deploy archives of `make package`, and the
+# Artifact Registry repository the built images land in, both in var.region (EU).
+
+resource "google_storage_bucket" "sources" {
+  name                        = "${var.project_id}-calsync-sources"
+  location                    = upper(var.region)
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  force_destroy               = false
+
+  # Archives are named by content hash, so old ones pile up; they are only needed while
+  # Cloud Build reads them during a deploy.
+  lifecycle_rule {
+    condition {
+      age = 90
+    }
+    action {
+      type = "Delete"
+    }
+  }
+
+  depends_on = [google_project_service.enabled]
+}
+
+# One object per function. The name carries the archive's MD5, so a changed archive is a
+# new object, which changes build_config.source and redeploys exactly that function.
+resource "google_storage_bucket_object" "source" {
+  for_each = local.functions
+
+  bucket = google_storage_bucket.sources.name
+  name   = "${each.key}-${filemd5("${var.package_dir}/${each.key}.zip")}.zip"
+  source = "${var.package_dir}/${each.key}.zip"
+}
+
+# Pinning the image repository keeps built images in the EU region too (otherwise Cloud
+# Functions creates gcf-artifacts on its own).
+resource "google_artifact_registry_repository" "functions" {
+  location      = var.region
+  repository_id = "calsync-functions"
+  format        = "DOCKER"
+  description   = "Images built by Cloud Functions from the calsync sources."
+
+  cleanup_policies {
+    id     = "keep-recent"
+    action = "KEEP"
+    most_recent_versions {
+      keep_count = 5
+    }
+  }
+  cleanup_policies {
+    id     = "delete-old"
+    action = "DELETE"
+    condition {
+      older_than = "2592000s" # 30 days
+    }
+  }
+
+  depends_on = [google_project_service.enabled]
+}
