@@ -394,7 +394,9 @@ func (s *Server) nextPage(ps *pageState) ([]json.RawMessage, string) {
 
 var eventIDRe = regexp.MustCompile(`^[a-v0-9]+$`)
 
-func validEventID(id string) bool { return len(id) >= 5 && len(id) <= 1024 && eventIDRe.MatchString(id) }
+func validEventID(id string) bool {
+	return len(id) >= 5 && len(id) <= 1024 && eventIDRe.MatchString(id)
+}
 
 type syncTokenState struct {
 	cal   string

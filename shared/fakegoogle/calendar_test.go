@@ -307,7 +307,10 @@ func TestPatchUpdateDelete(t *testing.T) {
 	}{
 		{"delete", func() error { return e.svc.Events.Delete(e.cal, ev.Id).Do() }, 0},
 		{"delete again", func() error { return e.svc.Events.Delete(e.cal, ev.Id).Do() }, 410},
-		{"patch deleted", func() error { _, err := e.svc.Events.Patch(e.cal, ev.Id, &calendar.Event{Summary: "x"}).Do(); return err }, 410},
+		{"patch deleted", func() error {
+			_, err := e.svc.Events.Patch(e.cal, ev.Id, &calendar.Event{Summary: "x"}).Do()
+			return err
+		}, 410},
 		{"delete unknown", func() error { return e.svc.Events.Delete(e.cal, "unknown00").Do() }, 404},
 		{"get unknown", func() error { _, err := e.svc.Events.Get(e.cal, "unknown00").Do(); return err }, 404},
 		{"bad time range", func() error {
@@ -385,6 +388,9 @@ func TestFaultInjectionThroughClient(t *testing.T) {
 	}
 	if n := e.fg.Calls("events.list"); n != 3 {
 		t.Fatalf("events.list calls %d", n)
+	}
+	if n := e.fg.CallsByAccount("alice@example.com", "events.list"); n != 3 {
+		t.Fatalf("alice events.list calls %d", n)
 	}
 	per := e.fg.CallsPerMinute("alice@example.com")
 	if len(per) != 1 {

@@ -100,7 +100,9 @@ func apiCode(err error) (int, string) {
 	return 0, ""
 }
 
-func dt(s, tz string) *calendar.EventDateTime { return &calendar.EventDateTime{DateTime: s, TimeZone: tz} }
+func dt(s, tz string) *calendar.EventDateTime {
+	return &calendar.EventDateTime{DateTime: s, TimeZone: tz}
+}
 
 // listAll pages through events.list and returns items, the number of pages, and the
 // nextSyncToken; it fails if a non-last page carries a sync token.

@@ -91,6 +91,7 @@ type Server struct {
 	faults      []*Fault
 	calls       map[string]int
 	callsByMin  map[callKey]int
+	callsByAcct map[string]map[string]int // account → op → count
 	rateLimit   int
 	deliveries  []Delivery
 	inflight    int
@@ -137,21 +138,22 @@ func New(opts Options) *Server {
 		clk = clock.NewManual(opts.Start)
 	}
 	s := &Server{
-		opts:       opts,
-		clk:        clk,
-		baseURL:    "http://fakegoogle.invalid",
-		accounts:   map[string]*account{},
-		calendars:  map[string]*calData{},
-		authReqs:   map[string]*authRequest{},
-		codes:      map[string]*authCode{},
-		refresh:    map[string]*grant{},
-		access:     map[string]*accessToken{},
-		consented:  map[string][]string{},
-		pages:      map[string]*pageState{},
-		syncTokens: map[string]*syncTokenState{},
-		channels:   map[string]*channel{},
-		calls:      map[string]int{},
-		callsByMin: map[callKey]int{},
+		opts:        opts,
+		clk:         clk,
+		baseURL:     "http://fakegoogle.invalid",
+		accounts:    map[string]*account{},
+		calendars:   map[string]*calData{},
+		authReqs:    map[string]*authRequest{},
+		codes:       map[string]*authCode{},
+		refresh:     map[string]*grant{},
+		access:      map[string]*accessToken{},
+		consented:   map[string][]string{},
+		pages:       map[string]*pageState{},
+		syncTokens:  map[string]*syncTokenState{},
+		channels:    map[string]*channel{},
+		calls:       map[string]int{},
+		callsByMin:  map[callKey]int{},
+		callsByAcct: map[string]map[string]int{},
 	}
 	s.handler = s.routes()
 	return s
@@ -558,6 +560,10 @@ func (s *Server) takeFault(op, cal, acct string) (*Fault, int) {
 	s.calls[op]++
 	if acct != "" {
 		s.callsByMin[callKey{acct, s.now().Truncate(time.Minute)}]++
+		if s.callsByAcct[acct] == nil {
+			s.callsByAcct[acct] = map[string]int{}
+		}
+		s.callsByAcct[acct][op]++
 	}
 	var delay time.Duration
 	var hit *Fault
@@ -649,6 +655,20 @@ func (s *Server) ResetCalls() {
 	defer s.mu.Unlock()
 	s.calls = map[string]int{}
 	s.callsByMin = map[callKey]int{}
+	s.callsByAcct = map[string]map[string]int{}
+}
+
+// CallsByAccount returns how many authenticated calls of op ("" = all) an account made.
+func (s *Server) CallsByAccount(email, op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for o, c := range s.callsByAcct[strings.ToLower(email)] {
+		if op == "" || o == op {
+			n += c
+		}
+	}
+	return n
 }
 
 // WaitIdle waits until no push delivery is in flight.
