@@ -26,6 +26,10 @@ all_start=$(date +%s)
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/calsync-tf-check.XXXXXX")"
 cleanup() { rm -rf "$WORK"; }
 trap cleanup EXIT
+# Until the provider mirror is set up, use an empty CLI config of our own (the machine's
+# default may point at a file that does not exist).
+: >"$WORK/empty.tfrc"
+export TF_CLI_CONFIG_FILE="$WORK/empty.tfrc"
 
 # --- 1. fmt -------------------------------------------------------------------------------
 step "terraform fmt -check -recursive"

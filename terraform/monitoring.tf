@@ -1,7 +1,8 @@
 # Log-based metrics over the functions' structured logs (jsonPayload.event, see
 # shared/logging) and the Cloud Run request logs of Slots and Book, and the alert policies
 # documented in docs/alerts.md. Each policy carries user_labels.alert = <id>; scripts/tfcheck
-# requires every id in local.required_alerts.
+# requires every id: dead-letter, sync-failure-rate, channels-expired, reauth-required,
+# http-5xx-rate, http-p95-latency.
 
 locals {
   # Logs of gen2 functions are Cloud Run revision logs.
@@ -47,8 +48,7 @@ locals {
     "resource.labels.service_name=(\"slots\" OR \"book\")",
   ])
 
-  required_alerts = ["dead-letter", "sync-failure-rate", "channels-expired", "reauth-required", "http-5xx-rate", "http-p95-latency"]
-  alerts_doc      = "See docs/alerts.md in the calsync repository"
+  alerts_doc = "See docs/alerts.md in the calsync repository"
 }
 
 resource "google_logging_metric" "event" {
