@@ -280,7 +280,8 @@ func (s *Server) handleCalendarList(w http.ResponseWriter, r *http.Request) {
 			writeErr(w, errf(400, "invalid", "Invalid page token value."))
 			return
 		}
-		delete(s.pages, pt)
+		cp := *ps // page tokens can be reused (retries)
+		ps = &cp
 	} else {
 		ps = &pageState{kind: "calendarList", owner: c.key, max: max}
 		for _, id := range s.calOrder {
@@ -386,7 +387,8 @@ func (s *Server) nextPage(ps *pageState) ([]json.RawMessage, string) {
 	if len(s.pages) > 10000 {
 		clear(s.pages)
 	}
-	s.pages[tok] = ps
+	snap := *ps
+	s.pages[tok] = &snap
 	return items, tok
 }
 
@@ -1095,7 +1097,8 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 			writeErr(w, errf(400, "invalid", "Invalid page token value."))
 			return
 		}
-		delete(s.pages, pt)
+		cp := *ps // page tokens can be reused (retries)
+		ps = &cp
 		if q.Get("maxResults") != "" {
 			ps.max = max
 		}

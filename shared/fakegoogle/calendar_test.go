@@ -150,6 +150,13 @@ func TestEventsListEmptyPages(t *testing.T) {
 	if fmt.Sprint(sizes) != "[0 0 0 2]" {
 		t.Fatalf("page sizes %v", sizes)
 	}
+	// a page token can be used again (a retry after a failure)
+	for i := 0; i < 2; i++ {
+		res, err := e.svc.Events.List(e.cal).PageToken(pt).Do()
+		if err != nil || len(res.Items) != 2 || res.NextSyncToken == "" {
+			t.Fatalf("reuse %d: %v", i, err)
+		}
+	}
 }
 
 func TestCancelledItemsCarryOnlyID(t *testing.T) {
