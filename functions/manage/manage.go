@@ -1,0 +1,94 @@
+// Package manage is the Manage function: the private management API the booking
+// product's backend calls (deployed: IAM-only invocation; locally: a bearer key). It is an
+// adapter — decode, call a shared service, encode — and owns no business rules.
+package manage
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"strings"
+
+	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
+
+	"github.com/belbo/calsync/shared/jsonhttp"
+	"github.com/belbo/calsync/shared/messages"
+	"github.com/belbo/calsync/shared/platform"
+)
+
+// Need lists the configuration Manage needs.
+var Need = []string{"OAUTH_CLIENT_ID", "OAUTH_REDIRECT_URL", "WEBHOOK_URL", "ALLOWED_RETURN_URLS", "MANAGE_API_KEY"}
+
+func init() { functions.HTTP("Manage", platform.LazyHTTP(Need, New)) }
+
+type api struct {
+	p *platform.Platform
+}
+
+// New builds the Manage handler.
+func New(p *platform.Platform) (http.Handler, error) {
+	a := &api{p: p}
+	mux := http.NewServeMux()
+	base := "/v1/tenants/{tenant}/staff/{staff}"
+	routes := map[string]http.HandlerFunc{
+		"POST " + base + "/connections":                       a.startConnection,
+		"GET " + base + "/connections":                        a.listConnections,
+		"PATCH " + base + "/connections/{conn}":               a.patchConnection,
+		"DELETE " + base + "/connections/{conn}":              a.disconnect,
+		"GET " + base + "/connections/{conn}/calendars":       a.listCalendars,
+		"PUT " + base + "/connections/{conn}/calendars/{cal}": a.selectCalendar,
+		"GET " + base + "/events":                             a.listEvents,
+		"GET " + base + "/availability":                       a.getAvailability,
+		"PUT " + base + "/availability":                       a.putAvailability,
+		"GET " + base + "/bookings":                           a.listBookings,
+		"POST " + base + "/bookings":                          a.createBooking,
+		"DELETE " + base + "/bookings/{booking}":              a.cancelBooking,
+		"POST " + base + "/connections/{conn}/resync":         a.resync,
+	}
+	for pattern, h := range routes {
+		mux.Handle(pattern, a.scoped(h))
+	}
+	return a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern == "" {
+			jsonhttp.Error(w, http.StatusNotFound, "not_found", "no such route or method")
+			return
+		}
+		h.ServeHTTP(w, r)
+	})), nil
+}
+
+// auth checks the local bearer key. Deployed, MANAGE_API_KEY is unset and Cloud Run's IAM
+// has already admitted only the backend's service account.
+func (a *api) auth(h http.Handler) http.Handler {
+	key := a.p.Env.ManageAPIKey
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if key != "" {
+			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(key)) != 1 {
+				jsonhttp.Error(w, http.StatusUnauthorized, "unauthenticated", "missing or wrong bearer key")
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// scoped validates every id in the path before a handler sees it, so no handler can be
+// tricked into a path outside its tenant and staff member.
+func (a *api) scoped(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for _, name := range []string{"tenant", "staff", "conn", "booking"} {
+			if v := r.PathValue(name); v != "" && !messages.ValidID(v) || name == "tenant" && v == "" {
+				jsonhttp.Error(w, http.StatusBadRequest, "invalid_id", "path segment "+name+" must be 1–128 of A–Z a–z 0–9 _ -")
+				return
+			}
+		}
+		if cal := r.PathValue("cal"); cal != "" && (len(cal) > 1024 || strings.ContainsAny(cal, "\x00\n\r")) {
+			jsonhttp.Error(w, http.StatusBadRequest, "invalid_id", "calendar id is not valid")
+			return
+		}
+		h(w, r)
+	})
+}
+
+var errNotImplemented = &jsonhttp.Problem{Status: http.StatusNotImplemented, Code: "not_implemented", Message: "not implemented yet"}

@@ -1,0 +1,202 @@
+// Package localstack runs every function of the system in one process against the
+// emulators and a Google-compatible server: the same handlers that are deployed, routed
+// by the function's name as Cloud Functions gen2 serves each at its own root. Pub/Sub
+// push subscriptions on the emulator point at it, so a message travels exactly as in the
+// cloud (topic → push subscription with retry and dead-letter policy → function).
+//
+// It is for tests and `make run`; it is never deployed. Tests start many stacks in
+// parallel, each with its own project id.
+package localstack
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/belbo/calsync/functions/book"
+	"github.com/belbo/calsync/functions/calendarwebhook"
+	"github.com/belbo/calsync/functions/exportbooking"
+	"github.com/belbo/calsync/functions/manage"
+	"github.com/belbo/calsync/functions/oauthcallback"
+	"github.com/belbo/calsync/functions/renewchannels"
+	"github.com/belbo/calsync/functions/slots"
+	"github.com/belbo/calsync/functions/synccalendar"
+	"github.com/belbo/calsync/shared/config"
+	"github.com/belbo/calsync/shared/platform"
+	"github.com/belbo/calsync/shared/topology"
+)
+
+// HTTPFunction is one HTTP entry point.
+type HTTPFunction struct {
+	Name  string
+	Build platform.HTTPBuilder
+}
+
+// EventFunction is one Pub/Sub entry point.
+type EventFunction struct {
+	Name  string
+	Topic string
+	Build platform.MessageBuilder
+}
+
+// HTTPFunctions lists every HTTP function (the same list Terraform deploys).
+var HTTPFunctions = []HTTPFunction{
+	{"Manage", manage.New},
+	{"OAuthCallback", oauthcallback.New},
+	{"CalendarWebhook", calendarwebhook.New},
+	{"Slots", slots.New},
+	{"Book", book.New},
+}
+
+// EventFunctions lists every Pub/Sub function.
+var EventFunctions = []EventFunction{
+	{"SyncCalendar", synccalendar.Topic, synccalendar.New},
+	{"RenewChannels", renewchannels.Topic, renewchannels.New},
+	{"ExportBooking", exportbooking.Topic, exportbooking.New},
+}
+
+// Handlers builds every function on p. HTTP functions are keyed by name; event functions
+// come back as message handlers keyed by name.
+func Handlers(p *platform.Platform) (map[string]http.Handler, map[string]platform.MessageHandler, error) {
+	hs := map[string]http.Handler{}
+	for _, f := range HTTPFunctions {
+		h, err := p.BuildHTTP(f.Build)
+		if err != nil {
+			return nil, nil, fmt.Errorf("build %s: %w", f.Name, err)
+		}
+		hs[f.Name] = h
+	}
+	ms := map[string]platform.MessageHandler{}
+	for _, f := range EventFunctions {
+		h, err := f.Build(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("build %s: %w", f.Name, err)
+		}
+		ms[f.Name] = h
+	}
+	return hs, ms, nil
+}
+
+// Mux routes /<Function>/… to each function with the prefix stripped. Event functions
+// accept Pub/Sub push bodies: 2xx acknowledges, 5xx asks for redelivery.
+func Mux(p *platform.Platform, extra map[string]http.Handler) (*http.ServeMux, error) {
+	hs, ms, err := Handlers(p)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	for name, h := range hs {
+		mux.Handle("/"+name+"/", http.StripPrefix("/"+name, h))
+		mux.Handle("/"+name, http.StripPrefix("/"+name, rootPath(h)))
+	}
+	for _, f := range EventFunctions {
+		h := ms[f.Name]
+		topic := f.Topic
+		mux.Handle("/"+f.Name+"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+			if err != nil {
+				http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
+				return
+			}
+			if err := p.Dispatch(r.Context(), topic, body, h); err != nil {
+				http.Error(w, "retry", http.StatusInternalServerError)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		}))
+	}
+	for pattern, h := range extra {
+		mux.Handle(pattern, h)
+	}
+	return mux, nil
+}
+
+// rootPath makes "/Name" (no trailing slash) reach the function as "/".
+func rootPath(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" {
+			r.URL.Path = "/"
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// Stack is a running local system.
+type Stack struct {
+	URL      string // base URL of the functions, e.g. http://127.0.0.1:41234
+	Platform *platform.Platform
+	srv      *http.Server
+	ln       net.Listener
+}
+
+// Options configure a stack.
+type Options struct {
+	Env  config.Env    // Project, Google endpoints, OAuth client id, allow-lists, keys…
+	Deps platform.Deps // secrets, log writer, clock, HTTP client
+	Addr string        // listen address; default 127.0.0.1:0
+	// Extra handlers (e.g. the web UI) mounted on the same server.
+	Extra map[string]http.Handler
+	// Topology creates topics and push subscriptions pointing at this stack.
+	Topology *topology.Options
+}
+
+// Start listens, fills in the URLs that depend on the address (OAUTH_REDIRECT_URL,
+// WEBHOOK_URL when unset), builds the functions and serves them.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	addr := o.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	base := "http://" + ln.Addr().String()
+	env := o.Env
+	if env.OAuthRedirectURL == "" {
+		env.OAuthRedirectURL = base + "/OAuthCallback/"
+	}
+	if env.WebhookURL == "" {
+		env.WebhookURL = base + "/CalendarWebhook/"
+	}
+	p, err := platform.New(ctx, env, o.Deps)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	if o.Topology != nil {
+		to := *o.Topology
+		if to.PushBase == "" {
+			to.PushBase = base
+		}
+		if err := topology.Ensure(ctx, p.PubSub, to); err != nil {
+			p.Close()
+			ln.Close()
+			return nil, err
+		}
+	}
+	mux, err := Mux(p, o.Extra)
+	if err != nil {
+		p.Close()
+		ln.Close()
+		return nil, err
+	}
+	s := &Stack{URL: base, Platform: p, ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
+	go s.srv.Serve(ln)
+	return s, nil
+}
+
+// Function returns the base URL of one function ("…/Manage").
+func (s *Stack) Function(name string) string { return strings.TrimRight(s.URL, "/") + "/" + name }
+
+// Close stops serving and releases the clients.
+func (s *Stack) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.srv.Shutdown(ctx)
+	s.Platform.Close()
+}

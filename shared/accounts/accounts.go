@@ -1,0 +1,127 @@
+// Package accounts opens a connected Google account for use: it decrypts the stored
+// refresh token (only in memory), builds the OAuth token source and the Calendar client,
+// and turns a connection whose grant Google revoked into reauth_required. It never
+// logs or stores tokens; access tokens live only inside the token source.
+package accounts
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"golang.org/x/oauth2"
+	"google.golang.org/api/calendar/v3"
+
+	"github.com/belbo/calsync/shared/config"
+	"github.com/belbo/calsync/shared/googlecal"
+	"github.com/belbo/calsync/shared/logging"
+	"github.com/belbo/calsync/shared/secrets"
+	"github.com/belbo/calsync/shared/store"
+	"github.com/belbo/calsync/shared/tokencrypt"
+)
+
+// Service opens accounts.
+type Service struct {
+	Store   *store.Store
+	Sealer  *tokencrypt.Sealer
+	Secrets secrets.Source
+	Env     config.Env
+	HTTP    *http.Client
+}
+
+// Google returns the OAuth client with the current client secret.
+func (s *Service) Google(ctx context.Context) (*googlecal.Google, error) {
+	secret, _, err := s.Secrets.Latest(ctx, "oauth-client-secret")
+	if err != nil {
+		return nil, fmt.Errorf("oauth client secret: %w", err)
+	}
+	return googlecal.New(s.Env, string(secret), s.HTTP), nil
+}
+
+// AAD is the associated data a connection's token is sealed with: its Firestore path, so a
+// ciphertext copied to another connection does not open.
+func AAD(tenant, staff, conn string) string {
+	return "tenants/" + tenant + "/staff/" + staff + "/connections/" + conn
+}
+
+// Session is one opened account.
+type Session struct {
+	Conn     *store.Connection
+	Google   *googlecal.Google
+	Tokens   oauth2.TokenSource
+	Calendar *calendar.Service
+	refresh  string
+}
+
+// RefreshToken is the decrypted refresh token (for revocation only).
+func (s *Session) RefreshToken() string { return s.refresh }
+
+// Open decrypts the connection's token and builds its clients. It does not call Google.
+func (s *Service) Open(ctx context.Context, conn *store.Connection) (*Session, error) {
+	g, err := s.Google(ctx)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := s.Sealer.Open(ctx, conn.Token, AAD(conn.Tenant, conn.Staff, conn.ID))
+	if err != nil {
+		return nil, fmt.Errorf("open token of connection %s: %w", conn.ID, err)
+	}
+	ts := oauth2.ReuseTokenSource(nil, g.TokenSource(ctx, string(plain)))
+	cal, err := g.CalendarService(ctx, ts)
+	if err != nil {
+		return nil, err
+	}
+	return &Session{Conn: conn, Google: g, Tokens: ts, Calendar: cal, refresh: string(plain)}, nil
+}
+
+// MarkReauth records that Google no longer accepts the connection's grant: status
+// reauth_required, channel lookups deleted so pushes are ignored (channels.stop would need
+// the revoked token; the channels expire at Google on their own), leases released. The
+// stored events stay until the staff member reconnects or disconnects, so the calendar
+// view does not go blank; slots keep treating them as busy (never double-book).
+func (s *Service) MarkReauth(ctx context.Context, conn *store.Connection, now time.Time) error {
+	ref := s.Store.Connection(conn.Tenant, conn.Staff, conn.ID)
+	changed := false
+	err := s.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		snap, err := tx.Get(ref)
+		if err != nil {
+			return err
+		}
+		st, _ := snap.DataAt("status")
+		if st == store.StatusReauthRequired || st == store.StatusRevoked {
+			changed = false
+			return nil
+		}
+		changed = true
+		return tx.Update(ref, []firestore.Update{{Path: "status", Value: store.StatusReauthRequired}, {Path: "statusChangedAt", Value: now}, {Path: "updatedAt", Value: now}})
+	})
+	if err != nil {
+		return fmt.Errorf("mark connection %s reauth_required: %w", conn.ID, err)
+	}
+	cals, err := s.Store.ListCalendars(ctx, conn.Tenant, conn.Staff, conn.ID)
+	if err != nil {
+		return err
+	}
+	for _, cal := range cals {
+		if cal.Channel == nil {
+			continue
+		}
+		if _, err := s.Store.Channel(cal.Channel.ID).Delete(ctx); err != nil && !store.NotFound(err) {
+			return fmt.Errorf("delete channel lookup %s: %w", cal.Channel.ID, err)
+		}
+		if _, err := s.Store.Calendar(conn.Tenant, conn.Staff, conn.ID, cal.DocID).Update(ctx, []firestore.Update{
+			{Path: "channel", Value: nil}, {Path: "channelExpiry", Value: time.Time{}},
+		}); err != nil && !store.NotFound(err) {
+			return fmt.Errorf("clear channel of %s: %w", cal.DocID, err)
+		}
+	}
+	if changed {
+		logging.Event(ctx, logging.FromContext(ctx), "connection.status_changed",
+			slog.String("tenant", conn.Tenant), slog.String("staff", conn.Staff), slog.String("connection", conn.ID), slog.String("status", store.StatusReauthRequired))
+	}
+	conn.Status = store.StatusReauthRequired
+	return nil
+}

@@ -1,0 +1,95 @@
+package googlecal
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+
+	"golang.org/x/oauth2"
+	"google.golang.org/api/googleapi"
+)
+
+// Class is how a Google error is handled.
+type Class string
+
+// Error classes. They are also the values of a calendar's lastErrorClass.
+const (
+	ClassNone        Class = ""
+	ClassRateLimited Class = "rate_limited"  // 429, 403 rateLimitExceeded/userRateLimitExceeded: retry with backoff
+	ClassServer      Class = "google_server" // 5xx, network: retry with backoff
+	ClassGone        Class = "gone"          // 410: sync token invalid → full resync; event already deleted
+	ClassAuth        Class = "auth_revoked"  // invalid_grant, 401 after refresh: reauth required
+	ClassNotFound    Class = "not_found"     // 404
+	ClassForbidden   Class = "forbidden"     // 403 other than rate limits (scope removed, no access)
+	ClassConflict    Class = "conflict"      // 409 (duplicate id)
+	ClassInvalid     Class = "invalid"       // 400
+	ClassOther       Class = "other"
+)
+
+// Classify maps an error from the client libraries to a Class.
+func Classify(err error) Class {
+	if err == nil {
+		return ClassNone
+	}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		switch {
+		case re.ErrorCode == "invalid_grant" || re.ErrorCode == "unauthorized_client":
+			return ClassAuth
+		case re.Response != nil && re.Response.StatusCode >= 500:
+			return ClassServer
+		case re.Response != nil && re.Response.StatusCode == http.StatusTooManyRequests:
+			return ClassRateLimited
+		}
+		return ClassAuth
+	}
+	var ge *googleapi.Error
+	if errors.As(err, &ge) {
+		switch {
+		case ge.Code == http.StatusTooManyRequests:
+			return ClassRateLimited
+		case ge.Code == http.StatusForbidden && hasReason(ge, "rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"):
+			return ClassRateLimited
+		case ge.Code >= 500:
+			return ClassServer
+		case ge.Code == http.StatusGone:
+			return ClassGone
+		case ge.Code == http.StatusUnauthorized:
+			return ClassAuth
+		case ge.Code == http.StatusNotFound:
+			return ClassNotFound
+		case ge.Code == http.StatusForbidden:
+			return ClassForbidden
+		case ge.Code == http.StatusConflict:
+			return ClassConflict
+		case ge.Code == http.StatusBadRequest:
+			return ClassInvalid
+		}
+		return ClassOther
+	}
+	var ne net.Error
+	if errors.As(err, &ne) || strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "EOF") {
+		return ClassServer
+	}
+	return ClassOther
+}
+
+// Retryable reports whether a retry later may succeed.
+func (c Class) Retryable() bool { return c == ClassRateLimited || c == ClassServer }
+
+func hasReason(ge *googleapi.Error, reasons ...string) bool {
+	for _, it := range ge.Errors {
+		for _, r := range reasons {
+			if it.Reason == r {
+				return true
+			}
+		}
+	}
+	for _, r := range reasons {
+		if strings.Contains(ge.Message, r) || strings.Contains(ge.Body, `"`+r+`"`) {
+			return true
+		}
+	}
+	return false
+}
