@@ -48,12 +48,12 @@ func New(p *platform.Platform) (http.Handler, error) {
 		mux.Handle(pattern, a.scoped(h))
 	}
 	return a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := mux.Handler(r)
-		if pattern == "" {
+		if _, pattern := mux.Handler(r); pattern == "" {
 			jsonhttp.Error(w, http.StatusNotFound, "not_found", "no such route or method")
 			return
 		}
-		h.ServeHTTP(w, r)
+		mux.ServeHTTP(w, r) // sets the path values
+
 	})), nil
 }
 

@@ -114,7 +114,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		ChannelRenewMargin:    24 * time.Hour,
 		ExportFields:          []string{"service", "customerName"},
 	}
-	opts := Options{Env: env, Deps: platform.Deps{Secrets: sec, LogWriter: h.Logs}}
+	opts := Options{Env: env, Deps: platform.Deps{Secrets: sec, LogWriter: h.Logs}, TopicsOnly: true}
 	if o.Push {
 		opts.Topology = &topology.Options{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, MaxDeliveryAttempts: 5}
 	}
@@ -124,6 +124,11 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	}
 	t.Cleanup(st.Close)
 	h.Stack = st
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("stack logs:\n%s", h.Logs.String())
+		}
+	})
 	return h
 }
 

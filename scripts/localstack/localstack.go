@@ -142,6 +142,9 @@ type Options struct {
 	Extra map[string]http.Handler
 	// Topology creates topics and push subscriptions pointing at this stack.
 	Topology *topology.Options
+	// TopicsOnly creates the topics and dead-letter subscriptions but no push
+	// subscriptions: published messages wait unconsumed (tests that drive functions directly).
+	TopicsOnly bool
 }
 
 // Start listens, fills in the URLs that depend on the address (OAUTH_REDIRECT_URL,
@@ -168,10 +171,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		ln.Close()
 		return nil, err
 	}
-	if o.Topology != nil {
-		to := *o.Topology
-		if to.PushBase == "" {
-			to.PushBase = base
+	if o.Topology != nil || o.TopicsOnly {
+		var to topology.Options
+		if o.Topology != nil {
+			to = *o.Topology
+			if to.PushBase == "" {
+				to.PushBase = base
+			}
 		}
 		if err := topology.Ensure(ctx, p.PubSub, to); err != nil {
 			p.Close()
