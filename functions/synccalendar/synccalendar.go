@@ -3,10 +3,14 @@ package synccalendar
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
+	"github.com/belbo/calsync/shared/accounts"
+	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/platform"
+	"github.com/belbo/calsync/shared/syncer"
 	"github.com/belbo/calsync/shared/topology"
 )
 
@@ -18,9 +22,29 @@ const Topic = topology.CalendarSync
 
 func init() { functions.CloudEvent("SyncCalendar", platform.LazyEvent(Topic, Need, New)) }
 
-// New builds the message handler.
+// Syncer builds the syncer of a platform.
+func Syncer(p *platform.Platform) *syncer.Syncer {
+	return &syncer.Syncer{
+		Store:    p.Store,
+		Accounts: &accounts.Service{Store: p.Store, Sealer: p.Sealer, Secrets: p.Secrets, Env: p.Env, HTTP: p.HTTP},
+		Publish:  p.Publish,
+		Log:      p.Log,
+	}
+}
+
+// New builds the message handler: decode strictly (a malformed message is permanent and
+// dead-lettered by Dispatch), read the clock once, run the syncer.
 func New(p *platform.Platform) (platform.MessageHandler, error) {
+	s := Syncer(p)
 	return func(ctx context.Context, data []byte, attrs map[string]string) error {
-		return nil
+		msg, err := messages.DecodeSync(data)
+		if err != nil {
+			return err // wraps messages.ErrPermanent
+		}
+		now, err := p.Now(ctx)
+		if err != nil {
+			return fmt.Errorf("sync %s: %w", msg.Calendar, err)
+		}
+		return s.Run(ctx, msg, now)
 	}, nil
 }
