@@ -1,7 +1,6 @@
 package fakegoogle
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,20 +9,6 @@ import (
 
 	"google.golang.org/api/calendar/v3"
 )
-
-// waitFor polls cond until it holds or the deadline passes (no fixed sleeps).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s", what)
-		case <-time.After(2 * time.Millisecond):
-		}
-	}
-}
 
 func watch(t *testing.T, e *env, h *hook, id, token string, ttl string) *calendar.Channel {
 	t.Helper()

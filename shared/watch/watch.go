@@ -73,10 +73,13 @@ func (o *Opener) Open(ctx context.Context, cal *calendar.Service, ref store.CalR
 		Tenant:       ref.Tenant, Staff: ref.Staff, Connection: ref.Connection, Calendar: ref.Calendar,
 		TokenHash: ch.TokenHash, ResourceID: ch.ResourceID, Expiry: expiry,
 	}
-	b := o.Store.FS.Batch()
-	b.Set(o.Store.Channel(id), lookup)
-	b.Update(o.Store.Doc(ref), []firestore.Update{{Path: "channel", Value: ch}, {Path: "channelExpiry", Value: expiry}})
-	if _, err := b.Commit(ctx); err != nil {
+	err = o.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		if err := tx.Set(o.Store.Channel(id), lookup); err != nil {
+			return err
+		}
+		return tx.Update(o.Store.Doc(ref), []firestore.Update{{Path: "channel", Value: ch}, {Path: "channelExpiry", Value: expiry}})
+	})
+	if err != nil {
 		// Google has a channel we could not record: stop it so it does not push into nothing.
 		_ = Stop(ctx, cal, o.Store, ch)
 		return nil, fmt.Errorf("record channel of %s: %w", ref, err)
