@@ -5,4 +5,4 @@ set -eEuo pipefail
 cd "$(dirname "$0")/.."
 out=${BENCH_OUT:-/tmp/calsync-bench.txt}
 echo "[bench] writing raw output to $out"
-go test -run '^$' -bench . -benchtime "${BENCHTIME:-1x}" -timeout 60m ./... | tee "$out"
+go test -run '^$' -bench . -benchtime "${BENCHTIME:-1s}" -timeout 60m ./... | tee "$out"
