@@ -1,11 +1,19 @@
-// Package book is the Book function. It creates bookings for the widget inside a Firestore transaction.
+// Package book is the Book function: the booking widget creates bookings (POST /) and
+// customers cancel them with their cancel link (POST /cancel). It is an adapter over
+// shared/booking, which re-checks the slot inside a Firestore transaction.
 package book
 
 import (
+	"errors"
+	"io"
 	"net/http"
+	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
+	"github.com/belbo/calsync/shared/availability"
+	"github.com/belbo/calsync/shared/booking"
+	"github.com/belbo/calsync/shared/booking/cors"
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/platform"
 )
@@ -17,7 +25,114 @@ func init() { functions.HTTP("Book", platform.LazyHTTP(Need, New)) }
 
 // New builds the handler.
 func New(p *platform.Platform) (http.Handler, error) {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		jsonhttp.Error(w, http.StatusNotImplemented, "not_implemented", "not implemented yet")
-	}), nil
+	svc := &booking.Service{Store: p.Store, Publish: p.Publish}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /{$}", func(w http.ResponseWriter, r *http.Request) { create(p, svc, w, r) })
+	mux.HandleFunc("POST /cancel", func(w http.ResponseWriter, r *http.Request) { cancel(p, svc, w, r) })
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		if _, pattern := mux.Handler(r); pattern == "" {
+			jsonhttp.Error(w, http.StatusNotFound, "not_found", "no such route or method")
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+	return cors.Wrap(p.Env.WidgetOrigins, []string{http.MethodPost}, h), nil
+}
+
+// readBody reads at most booking.MaxBody bytes.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, booking.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			jsonhttp.Error(w, http.StatusRequestEntityTooLarge, "body_too_large", "request body exceeds 8 KiB")
+		} else {
+			jsonhttp.Error(w, http.StatusBadRequest, "invalid_body", "request body could not be read")
+		}
+		return nil, false
+	}
+	return body, true
+}
+
+// Created is the 201 answer.
+type Created struct {
+	ID          string `json:"id"`
+	Start       string `json:"start"`
+	End         string `json:"end"`
+	Staff       string `json:"staff"`
+	CancelToken string `json:"cancelToken"`
+}
+
+// WriteCreateError maps booking errors to the API's answers (shared with Manage).
+func WriteCreateError(p *platform.Platform, w http.ResponseWriter, r *http.Request, err error) {
+	var ve *availability.ValidationError
+	switch {
+	case errors.Is(err, booking.ErrTaken):
+		jsonhttp.Error(w, http.StatusConflict, "slot_taken", "This time was just booked by someone else. Please choose another slot.")
+	case errors.Is(err, booking.ErrContended):
+		jsonhttp.Error(w, http.StatusConflict, "slot_taken", "This time is being booked by someone else right now. Please choose another slot.")
+	case errors.Is(err, booking.ErrNotBookable):
+		jsonhttp.Error(w, http.StatusNotFound, "staff_not_found", "this staff member does not take bookings")
+	case errors.As(err, &ve):
+		jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", ve.Error())
+	default:
+		if fe, ok := booking.IsFieldError(err); ok {
+			jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", fe.Error())
+			return
+		}
+		p.Log.ErrorContext(r.Context(), "book: failed", "error", err.Error())
+		jsonhttp.Error(w, http.StatusInternalServerError, "internal", "internal error")
+	}
+}
+
+func create(p *platform.Platform, svc *booking.Service, w http.ResponseWriter, r *http.Request) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return
+	}
+	in, err := booking.ParseRequest(body)
+	if err != nil {
+		WriteCreateError(p, w, r, err)
+		return
+	}
+	now, err := p.Now(r.Context())
+	if err != nil {
+		jsonhttp.Error(w, http.StatusServiceUnavailable, "clock_unavailable", "the clock could not be read")
+		return
+	}
+	c, err := svc.Create(r.Context(), in, now, booking.Options{Source: booking.SourceWidget})
+	if err != nil {
+		WriteCreateError(p, w, r, err)
+		return
+	}
+	jsonhttp.Write(w, http.StatusCreated, Created{
+		ID: c.Booking.ID, Start: c.Booking.Start.In(c.Zone).Format(time.RFC3339), End: c.Booking.End.In(c.Zone).Format(time.RFC3339),
+		Staff: c.Booking.Staff, CancelToken: c.CancelToken,
+	})
+}
+
+func cancel(p *platform.Platform, svc *booking.Service, w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		ID          string `json:"id"`
+		CancelToken string `json:"cancelToken"`
+	}
+	if err := jsonhttp.Decode(w, r, booking.MaxBody, &body); err != nil {
+		jsonhttp.Fail(w, err)
+		return
+	}
+	now, err := p.Now(r.Context())
+	if err != nil {
+		jsonhttp.Error(w, http.StatusServiceUnavailable, "clock_unavailable", "the clock could not be read")
+		return
+	}
+	switch err := svc.Cancel(r.Context(), body.ID, body.CancelToken, now); {
+	case errors.Is(err, booking.ErrNotFound):
+		jsonhttp.Error(w, http.StatusNotFound, "booking_not_found", "no booking matches this id and cancel token")
+	case err != nil:
+		p.Log.ErrorContext(r.Context(), "book: cancel failed", "booking", body.ID, "error", err.Error())
+		jsonhttp.Error(w, http.StatusInternalServerError, "internal", "internal error")
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
 }

@@ -1,19 +1,135 @@
 package manage
 
 import (
+	"errors"
+	"io"
 	"net/http"
+	"time"
 
+	"github.com/belbo/calsync/shared/availability"
+	"github.com/belbo/calsync/shared/booking"
 	"github.com/belbo/calsync/shared/jsonhttp"
+	"github.com/belbo/calsync/shared/store"
 )
 
-func (a *api) listBookings(w http.ResponseWriter, r *http.Request) {
-	jsonhttp.Error(w, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+func (a *api) bookings() *booking.Service {
+	return &booking.Service{Store: a.p.Store, Publish: a.p.Publish}
 }
 
+type bookingJSON struct {
+	ID            string `json:"id"`
+	Start         string `json:"start"`
+	End           string `json:"end"`
+	Service       string `json:"service"`
+	CustomerName  string `json:"customerName"`
+	CustomerEmail string `json:"customerEmail"`
+	Status        string `json:"status"`
+	Source        string `json:"source"`
+	GoogleEventID string `json:"googleEventId"`
+	ExportState   string `json:"exportState"`
+	Conflict      string `json:"conflict"`
+}
+
+func toJSON(b *store.Booking) bookingJSON {
+	return bookingJSON{
+		ID: b.ID, Start: b.Start.UTC().Format(time.RFC3339), End: b.End.UTC().Format(time.RFC3339),
+		Service: b.Service, CustomerName: b.CustomerName, CustomerEmail: b.CustomerEmail,
+		Status: b.Status, Source: b.Source, GoogleEventID: b.GoogleEventID, ExportState: b.ExportState, Conflict: b.Conflict,
+	}
+}
+
+func (a *api) listBookings(w http.ResponseWriter, r *http.Request) {
+	from, err1 := time.Parse(time.RFC3339, r.URL.Query().Get("from"))
+	to, err2 := time.Parse(time.RFC3339, r.URL.Query().Get("to"))
+	if err1 != nil || err2 != nil || !to.After(from) || to.Sub(from) > 366*24*time.Hour {
+		jsonhttp.Error(w, http.StatusBadRequest, "invalid_range", "from and to must be RFC 3339 instants, from < to, at most 366 days apart")
+		return
+	}
+	list, err := a.bookings().List(r.Context(), r.PathValue("tenant"), r.PathValue("staff"), from, to)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := make([]bookingJSON, len(list))
+	for i, b := range list {
+		out[i] = toJSON(b)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	jsonhttp.Write(w, http.StatusOK, map[string]any{"bookings": out})
+}
+
+// createBooking is a staff-created appointment: the Book body, with tenant and staff
+// taken from the path (if the body names them they must match). It skips minimum notice
+// and the booking horizon, nothing else (docs/booking.md).
 func (a *api) createBooking(w http.ResponseWriter, r *http.Request) {
-	jsonhttp.Error(w, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, booking.MaxBody))
+	if err != nil {
+		jsonhttp.Error(w, http.StatusRequestEntityTooLarge, "body_too_large", "request body exceeds 8 KiB")
+		return
+	}
+	req, err := booking.DecodeRequest(body)
+	if err != nil {
+		a.createError(w, r, err)
+		return
+	}
+	tenant, staff := r.PathValue("tenant"), r.PathValue("staff")
+	if req.Tenant != "" && req.Tenant != tenant || req.Staff != "" && req.Staff != staff {
+		jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", "tenant and staff in the body must match the path")
+		return
+	}
+	req.Tenant, req.Staff = tenant, staff
+	in, err := req.Validate()
+	if err != nil {
+		a.createError(w, r, err)
+		return
+	}
+	now, ok := a.now(w, r)
+	if !ok {
+		return
+	}
+	c, err := a.bookings().Create(r.Context(), in, now, booking.Options{Source: booking.SourceStaff})
+	if err != nil {
+		a.createError(w, r, err)
+		return
+	}
+	b := c.Booking
+	jsonhttp.Write(w, http.StatusCreated, map[string]string{
+		"id": b.ID, "start": b.Start.In(c.Zone).Format(time.RFC3339), "end": b.End.In(c.Zone).Format(time.RFC3339),
+		"staff": b.Staff, "cancelToken": c.CancelToken,
+	})
+}
+
+func (a *api) createError(w http.ResponseWriter, r *http.Request, err error) {
+	var ve *availability.ValidationError
+	switch {
+	case errors.Is(err, booking.ErrTaken), errors.Is(err, booking.ErrContended):
+		jsonhttp.Error(w, http.StatusConflict, "slot_taken", "This time is not free (outside working hours, off the slot grid, in the past, or already booked).")
+	case errors.Is(err, booking.ErrNotBookable):
+		jsonhttp.Error(w, http.StatusNotFound, "availability_not_set", "this staff member has no availability rules")
+	case errors.As(err, &ve):
+		jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", ve.Error())
+	default:
+		if fe, ok := booking.IsFieldError(err); ok {
+			jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", fe.Error())
+			return
+		}
+		a.fail(w, r, err)
+	}
 }
 
 func (a *api) cancelBooking(w http.ResponseWriter, r *http.Request) {
-	jsonhttp.Error(w, http.StatusNotImplemented, "not_implemented", "not implemented yet")
+	now, ok := a.now(w, r)
+	if !ok {
+		return
+	}
+	err := a.bookings().CancelByStaff(r.Context(), r.PathValue("tenant"), r.PathValue("staff"), r.PathValue("booking"), now)
+	if errors.Is(err, booking.ErrNotFound) {
+		jsonhttp.Error(w, http.StatusNotFound, "booking_not_found", "no such booking")
+		return
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -1,0 +1,298 @@
+package booking
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/belbo/calsync/shared/availability"
+	"github.com/belbo/calsync/shared/logging"
+	"github.com/belbo/calsync/shared/messages"
+	"github.com/belbo/calsync/shared/slotquery"
+	"github.com/belbo/calsync/shared/store"
+	"github.com/belbo/calsync/shared/topology"
+)
+
+// Sources of a booking.
+const (
+	SourceWidget = "widget"
+	SourceStaff  = "staff"
+)
+
+// Export states.
+const (
+	ExportPending       = "pending"
+	ExportExported      = "exported"
+	ExportDeleted       = "deleted"
+	ExportSkippedNoConn = "skipped_no_connection"
+	ExportError         = "error"
+)
+
+// Conflict flags (Booking.Conflict).
+const (
+	ConflictMoved   = "moved_in_google"
+	ConflictDeleted = "deleted_in_google"
+)
+
+var (
+	// ErrTaken: the slot is not (or no longer) free.
+	ErrTaken = errors.New("slot taken")
+	// ErrContended: the transaction kept losing against concurrent bookings of the same
+	// day until its deadline; the slot may or may not be free.
+	ErrContended = errors.New("slot contended")
+	// ErrNotBookable: the staff member does not exist or has no availability.
+	ErrNotBookable = errors.New("staff member not bookable")
+	// ErrNotFound: no such booking (or a wrong cancel token).
+	ErrNotFound = errors.New("booking not found")
+)
+
+// Publisher sends a Pub/Sub message (platform.Platform.Publish).
+type Publisher func(ctx context.Context, topic string, v any) error
+
+// Service creates and cancels bookings.
+type Service struct {
+	Store   *store.Store
+	Publish Publisher
+	// ContentionDeadline bounds how long Create keeps retrying aborted transactions
+	// (default 25 s); then it answers ErrContended.
+	ContentionDeadline time.Duration
+}
+
+// Created is a new booking and its cancel token (returned once, never stored).
+type Created struct {
+	Booking     *store.Booking
+	CancelToken string
+	Zone        *time.Location
+}
+
+// Options of Create.
+type Options struct {
+	// Source is SourceWidget or SourceStaff. Staff-created bookings skip minimum notice
+	// and the booking horizon (the staff member knows what they are doing), but must still
+	// lie in the future, on the slot grid inside working hours and be free.
+	Source string
+}
+
+// LockDoc is tenants/{t}/staff/{s}/bookingLocks/{yyyy-mm-dd}: one per UTC day. Every
+// booking transaction reads and writes the lock docs of the UTC days its occupied span
+// [start − bufferBefore, end + bufferAfter) touches. Two bookings whose occupied spans
+// overlap share at least one such day, so their transactions conflict and Firestore
+// serialises them, whatever its isolation of queries is.
+func lockRefs(st *store.Store, tenant, staff string, from, to time.Time) []*firestore.DocumentRef {
+	var refs []*firestore.DocumentRef
+	d := time.Date(from.UTC().Year(), from.UTC().Month(), from.UTC().Day(), 0, 0, 0, 0, time.UTC)
+	for ; d.Before(to); d = d.AddDate(0, 0, 1) {
+		refs = append(refs, st.Staff(tenant, staff).Collection("bookingLocks").Doc(d.Format("2006-01-02")))
+	}
+	return refs
+}
+
+// Create books in.Start for in.Duration if it is free at now, in one transaction, then
+// asks ExportBooking to write it to Google.
+func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options) (*Created, error) {
+	if o.Source == "" {
+		o.Source = SourceWidget
+	}
+	if !in.Start.After(now) {
+		return nil, ErrTaken
+	}
+	id := NewID()
+	tok := NewCancelToken(in.Tenant, in.Staff)
+	b := &store.Booking{
+		ID: id, Tenant: in.Tenant, Staff: in.Staff,
+		Start: in.Start.UTC(), End: in.Start.Add(in.Duration).UTC(),
+		Service: in.Service, CustomerName: in.CustomerName, CustomerEmail: in.CustomerEmail,
+		Status: store.BookingConfirmed, CancelTokenHash: store.HashToken(tok), Source: o.Source,
+		ExportState: ExportPending, CreatedAt: now, UpdatedAt: now,
+	}
+	var zone *time.Location
+	txn := func(ctx context.Context, tx *firestore.Transaction) error {
+		d, err := slotquery.LoadTx(ctx, tx, s.Store, in.Tenant, in.Staff, b.Start, b.End)
+		if errors.Is(err, slotquery.ErrNoAvailability) {
+			return ErrNotBookable
+		}
+		if err != nil {
+			return err
+		}
+		rules := d.Rules
+		if o.Source == SourceStaff {
+			rules.MinNoticeMin = 0
+			rules.HorizonDays = availability.MaxHorizonDays
+		}
+		free, err := availability.Free(rules, d.Busy, d.Bookings, in.Start, in.Duration, now)
+		if err != nil {
+			return err
+		}
+		if !free {
+			return ErrTaken
+		}
+		locks := lockRefs(s.Store, in.Tenant, in.Staff,
+			b.Start.Add(-time.Duration(rules.BufferBeforeMin)*time.Minute),
+			b.End.Add(time.Duration(rules.BufferAfterMin)*time.Minute))
+		if _, err := tx.GetAll(locks); err != nil {
+			return err
+		}
+		if loc, err := slotquery.LoadZone(rules.TimeZone); err == nil {
+			zone = loc
+		}
+		if err := tx.Create(s.Store.Bookings(in.Tenant, in.Staff).Doc(id), b); err != nil {
+			return err
+		}
+		for _, l := range locks {
+			if err := tx.Set(l, map[string]any{"lastBooking": id, "updatedAt": now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := s.runContended(ctx, txn); err != nil {
+		return nil, err
+	}
+	logging.Event(ctx, logging.FromContext(ctx), "booking.created",
+		slog.String("tenant", in.Tenant), slog.String("staff", in.Staff), slog.String("booking", id), slog.String("source", o.Source))
+	s.publish(ctx, messages.Export{Tenant: in.Tenant, Staff: in.Staff, Booking: id, Op: "upsert"})
+	if zone == nil {
+		zone = time.UTC
+	}
+	return &Created{Booking: b, CancelToken: tok, Zone: zone}, nil
+}
+
+// runContended runs a booking transaction, retrying aborted attempts (lost races on the
+// day's lock docs) with jittered backoff until ContentionDeadline. A transaction that
+// never gets through is ErrContended — never an internal error.
+func (s *Service) runContended(ctx context.Context, f func(context.Context, *firestore.Transaction) error) error {
+	limit := s.ContentionDeadline
+	if limit <= 0 {
+		limit = 25 * time.Second
+	}
+	deadline := time.Now().Add(limit)
+	backoff := 20 * time.Millisecond
+	for {
+		err := s.Store.FS.RunTransaction(ctx, f, firestore.MaxAttempts(10))
+		if err == nil || !contention(err) {
+			return err
+		}
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			return ErrContended
+		}
+		sleep := backoff/2 + rand.N(backoff)
+		select {
+		case <-ctx.Done():
+			return ErrContended
+		case <-time.After(sleep):
+		}
+		backoff = min(2*backoff, time.Second)
+	}
+}
+
+func contention(err error) bool {
+	switch status.Code(err) {
+	case codes.Aborted, codes.Unavailable, codes.ResourceExhausted, codes.DeadlineExceeded:
+		return true
+	}
+	return false
+}
+
+func (s *Service) publish(ctx context.Context, m messages.Export) {
+	if s.Publish == nil {
+		return
+	}
+	// The booking stands even if the message is lost: exportState stays pending and is
+	// visible through the management API.
+	if err := s.Publish(context.WithoutCancel(ctx), topology.CalendarExport, m); err != nil {
+		logging.FromContext(ctx).ErrorContext(ctx, "booking: publish export failed", "tenant", m.Tenant, "staff", m.Staff, "booking", m.Booking, "op", m.Op, "error", err.Error())
+	}
+}
+
+// Cancel cancels a booking with the customer's cancel token. A wrong token is
+// ErrNotFound (it does not reveal whether the booking exists). Cancelling twice is fine.
+func (s *Service) Cancel(ctx context.Context, id, token string, now time.Time) error {
+	tenant, staff, err := ParseCancelToken(token)
+	if err != nil || !messages.ValidID(id) {
+		return ErrNotFound
+	}
+	return s.cancel(ctx, tenant, staff, id, token, now)
+}
+
+// CancelByStaff cancels a booking from the management API.
+func (s *Service) CancelByStaff(ctx context.Context, tenant, staff, id string, now time.Time) error {
+	return s.cancel(ctx, tenant, staff, id, "", now)
+}
+
+func (s *Service) cancel(ctx context.Context, tenant, staff, id, token string, now time.Time) error {
+	ref := s.Store.Bookings(tenant, staff).Doc(id)
+	err := s.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		snap, err := tx.Get(ref)
+		if status.Code(err) == codes.NotFound {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		var b store.Booking
+		if err := snap.DataTo(&b); err != nil {
+			return err
+		}
+		if token != "" && subtle.ConstantTimeCompare([]byte(store.HashToken(token)), []byte(b.CancelTokenHash)) != 1 {
+			return ErrNotFound
+		}
+		if b.Status == store.BookingCancelled {
+			return nil
+		}
+		return tx.Update(ref, []firestore.Update{{Path: "status", Value: store.BookingCancelled}, {Path: "updatedAt", Value: now}})
+	})
+	if err != nil {
+		return err
+	}
+	logging.Event(ctx, logging.FromContext(ctx), "booking.cancelled",
+		slog.String("tenant", tenant), slog.String("staff", staff), slog.String("booking", id))
+	s.publish(ctx, messages.Export{Tenant: tenant, Staff: staff, Booking: id, Op: "delete"})
+	return nil
+}
+
+// MaxList bounds GET /bookings.
+const MaxList = 1000
+
+// List returns the bookings (any status) whose start lies in [from, to), by start.
+func (s *Service) List(ctx context.Context, tenant, staff string, from, to time.Time) ([]*store.Booking, error) {
+	snaps, err := s.Store.Bookings(tenant, staff).Where("start", ">=", from).Where("start", "<", to).
+		OrderBy("start", firestore.Asc).Limit(MaxList).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, fmt.Errorf("list bookings of %s/%s: %w", tenant, staff, err)
+	}
+	out := make([]*store.Booking, 0, len(snaps))
+	for _, sn := range snaps {
+		var b store.Booking
+		if err := sn.DataTo(&b); err != nil {
+			return nil, fmt.Errorf("decode booking %s: %w", sn.Ref.ID, err)
+		}
+		b.ID = sn.Ref.ID
+		out = append(out, &b)
+	}
+	return out, nil
+}
+
+// Get reads one booking.
+func Get(ctx context.Context, st *store.Store, tenant, staff, id string) (*store.Booking, error) {
+	snap, err := st.Bookings(tenant, staff).Doc(id).Get(ctx)
+	if status.Code(err) == codes.NotFound {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get booking %s: %w", id, err)
+	}
+	var b store.Booking
+	if err := snap.DataTo(&b); err != nil {
+		return nil, fmt.Errorf("decode booking %s: %w", id, err)
+	}
+	b.ID = id
+	return &b, nil
+}

@@ -1,0 +1,262 @@
+package slotquery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/belbo/calsync/shared/availability"
+	"github.com/belbo/calsync/shared/messages"
+	"github.com/belbo/calsync/shared/store"
+)
+
+// Limits of a Slots request.
+const (
+	MinDurationMin = 5
+	MaxDurationMin = 480
+	MaxRange       = 62 * 24 * time.Hour
+	MaxStaff       = 20 // named staff members per request
+	MaxAnyStaff    = 50 // staff members "any" considers
+)
+
+// Query is a parsed Slots request.
+type Query struct {
+	Tenant   string
+	Staff    []string // nil with Any
+	Any      bool
+	Duration time.Duration
+	From, To time.Time
+	TZ       *time.Location // nil: the (first) staff member's zone
+}
+
+// QueryError is a bad parameter; Slots answers 400 with it.
+type QueryError struct {
+	Param   string
+	Message string
+}
+
+func (e *QueryError) Error() string { return e.Param + ": " + e.Message }
+
+func bad(param, format string, args ...any) *QueryError {
+	return &QueryError{Param: param, Message: fmt.Sprintf(format, args...)}
+}
+
+// ParseQuery validates the Slots query parameters. Unknown parameters are ignored (cache
+// busters); each known one may appear once.
+func ParseQuery(v url.Values) (Query, error) {
+	var q Query
+	one := func(name string) (string, error) {
+		vs := v[name]
+		if len(vs) > 1 {
+			return "", bad(name, "given more than once")
+		}
+		if len(vs) == 0 || vs[0] == "" {
+			return "", nil
+		}
+		return vs[0], nil
+	}
+	tenant, err := one("tenant")
+	if err != nil {
+		return q, err
+	}
+	if !messages.ValidID(tenant) {
+		return q, bad("tenant", "is required: 1–128 of A–Z a–z 0–9 _ -")
+	}
+	q.Tenant = tenant
+
+	staff, err := one("staff")
+	if err != nil {
+		return q, err
+	}
+	switch {
+	case staff == "":
+		return q, bad("staff", "is required: a staff id, several separated by commas, or any")
+	case staff == "any":
+		q.Any = true
+	default:
+		parts := strings.Split(staff, ",")
+		if len(parts) > MaxStaff {
+			return q, bad("staff", "at most %d staff members per request", MaxStaff)
+		}
+		seen := map[string]bool{}
+		for _, s := range parts {
+			if !messages.ValidID(s) || s == "any" {
+				return q, bad("staff", "each staff id must be 1–128 of A–Z a–z 0–9 _ -")
+			}
+			if !seen[s] {
+				seen[s] = true
+				q.Staff = append(q.Staff, s)
+			}
+		}
+	}
+
+	dur, err := one("durationMin")
+	if err != nil {
+		return q, err
+	}
+	n, perr := strconv.Atoi(dur)
+	if perr != nil || n < MinDurationMin || n > MaxDurationMin {
+		return q, bad("durationMin", "must be a whole number of minutes from %d to %d", MinDurationMin, MaxDurationMin)
+	}
+	q.Duration = time.Duration(n) * time.Minute
+
+	for _, p := range []struct {
+		name string
+		dst  *time.Time
+	}{{"from", &q.From}, {"to", &q.To}} {
+		s, err := one(p.name)
+		if err != nil {
+			return q, err
+		}
+		t, perr := time.Parse(time.RFC3339, s)
+		if perr != nil || t.Year() < 2000 || t.Year() > 2199 {
+			return q, bad(p.name, "must be an RFC 3339 instant such as 2026-11-02T00:00:00+01:00")
+		}
+		*p.dst = t
+	}
+	if !q.To.After(q.From) {
+		return q, bad("to", "must be after from")
+	}
+	if q.To.Sub(q.From) > MaxRange {
+		return q, bad("to", "at most %d days after from", int(MaxRange/(24*time.Hour)))
+	}
+
+	tz, err := one("tz")
+	if err != nil {
+		return q, err
+	}
+	if tz != "" {
+		loc, lerr := LoadZone(tz)
+		if lerr != nil {
+			return q, bad("tz", "is not a known IANA time zone")
+		}
+		q.TZ = loc
+	}
+	return q, nil
+}
+
+var zones sync.Map
+
+// LoadZone loads an IANA zone (cached); "Local" and names with spaces are refused.
+func LoadZone(name string) (*time.Location, error) {
+	if name == "" || name == "Local" || len(name) > 64 || strings.TrimSpace(name) != name {
+		return nil, fmt.Errorf("not an IANA zone: %q", name)
+	}
+	if l, ok := zones.Load(name); ok {
+		return l.(*time.Location), nil
+	}
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	zones.Store(name, l)
+	return l, nil
+}
+
+// Slot is one entry of the Slots answer: instants and the staff id, nothing else.
+type Slot struct {
+	Start time.Time
+	End   time.Time
+	Staff string
+}
+
+// ErrUnknownStaff is returned when a named staff member has no availability.
+var ErrUnknownStaff = errors.New("unknown staff member")
+
+// Result is the answer of Slots.
+type Result struct {
+	Slots []Slot
+	Zone  *time.Location
+	Reads int
+}
+
+// Slots computes the free slots of q at now for every staff member asked for. With Any,
+// the tenant's staff members that have availability (at most MaxAnyStaff, in id order)
+// are unioned; every slot names its staff member. Slots are sorted by start, then staff.
+func Slots(ctx context.Context, st *store.Store, q Query, now time.Time) (Result, error) {
+	var res Result
+	staff := q.Staff
+	var pre []*firestore.DocumentSnapshot
+	if q.Any {
+		// The staff docs come back whole and are handed to LoadData: no second read.
+		snaps, err := st.FS.Collection("tenants").Doc(q.Tenant).Collection("staff").
+			OrderBy(firestore.DocumentID, firestore.Asc).Limit(MaxAnyStaff).Documents(ctx).GetAll()
+		if err != nil {
+			return res, fmt.Errorf("list staff of %s: %w", q.Tenant, err)
+		}
+		res.Reads += queryReads(len(snaps))
+		for _, s := range snaps {
+			if av, err := s.DataAt("availability"); err != nil || av == nil {
+				continue
+			}
+			staff = append(staff, s.Ref.ID)
+			pre = append(pre, s)
+		}
+	}
+	datas := make([]Data, len(staff))
+	errs := make([]error, len(staff))
+	var wg sync.WaitGroup
+	for i, s := range staff {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var snap *firestore.DocumentSnapshot
+			if pre != nil {
+				snap = pre[i]
+			}
+			datas[i], errs[i] = LoadData(ctx, plain{st.FS}, st, q.Tenant, s, q.From, q.To, snap)
+		}()
+	}
+	wg.Wait()
+	for i := range staff {
+		res.Reads += datas[i].Reads
+		if errors.Is(errs[i], ErrNoAvailability) {
+			if q.Any {
+				continue
+			}
+			return res, fmt.Errorf("%w: %s", ErrUnknownStaff, staff[i])
+		}
+		if errs[i] != nil {
+			return res, errs[i]
+		}
+		d := datas[i]
+		if res.Zone == nil {
+			res.Zone = q.TZ
+			if res.Zone == nil {
+				loc, err := LoadZone(d.Rules.TimeZone)
+				if err != nil {
+					return res, fmt.Errorf("zone of %s: %w", d.Staff, err)
+				}
+				res.Zone = loc
+			}
+		}
+		slots, err := availability.Compute(d.Rules, d.Busy, d.Bookings, availability.Request{Duration: q.Duration, From: q.From, To: q.To, Now: now})
+		if err != nil {
+			return res, fmt.Errorf("compute slots of %s: %w", d.Staff, err)
+		}
+		for _, s := range slots {
+			res.Slots = append(res.Slots, Slot{Start: s.Start.In(res.Zone), End: s.End.In(res.Zone), Staff: d.Staff})
+		}
+	}
+	if res.Zone == nil {
+		res.Zone = q.TZ
+		if res.Zone == nil {
+			res.Zone = time.UTC
+		}
+	}
+	sort.SliceStable(res.Slots, func(a, b int) bool {
+		if !res.Slots[a].Start.Equal(res.Slots[b].Start) {
+			return res.Slots[a].Start.Before(res.Slots[b].Start)
+		}
+		return res.Slots[a].Staff < res.Slots[b].Staff
+	})
+	return res, nil
+}

@@ -1,0 +1,271 @@
+// Package slotquery loads, from Firestore only, what the slot engine needs for one staff
+// member and one time range: the availability rules (staff doc), the busy intervals of
+// every selected calendar (busy index docs) and the product's own confirmed bookings.
+// It is shared by Slots (plain reads) and Book (the same reads inside the booking
+// transaction, so concurrent bookings conflict).
+//
+// Reads are bounded by the staff member's calendars × months in range and never depend
+// on how many events exist: busy documents are addressed by computed ids
+// ({connection}_{calendarDoc}_{yyyy-mm}) and fetched with one GetAll; events are never
+// read. It never reads or returns titles, details or e-mail addresses.
+package slotquery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/belbo/calsync/shared/availability"
+	"github.com/belbo/calsync/shared/store"
+)
+
+// ErrNoAvailability means the staff member does not exist or has no availability rules:
+// nobody can book them.
+var ErrNoAvailability = errors.New("staff member has no availability")
+
+// Margin is what is read beyond [from, to) on each side besides the buffers: a slot that
+// starts before to ends at most MaxDuration later, and all-day items are indexed with
+// ±14 h slack by the syncer, so one day covers both.
+const Margin = 24 * time.Hour
+
+// maxBookingSpan bounds how long a stored booking can be (Book accepts ≤ 480 minutes);
+// the bookings query starts that much earlier so a booking that started before the range
+// but still runs into it is found.
+const maxBookingSpan = 24 * time.Hour
+
+// maxBuffers is the largest possible bufferBefore + bufferAfter; the bookings query is
+// issued before the rules are known (in parallel), so it uses this bound.
+const maxBuffers = 2 * availability.MaxBufferMin * time.Minute
+
+// Data is what the engine needs for one staff member.
+type Data struct {
+	Staff    string
+	Rules    availability.Rules
+	Busy     availability.Busy
+	Bookings []availability.Booking
+	// Reads counts Firestore document reads as billed: one per document returned or
+	// looked up, and one for a query that returns nothing.
+	Reads int
+}
+
+// Load reads, outside any transaction, what Compute needs for staff over [from, to).
+func Load(ctx context.Context, st *store.Store, tenant, staff string, from, to time.Time) (availability.Rules, availability.Busy, []availability.Booking, int, error) {
+	d, err := LoadData(ctx, plain{st.FS}, st, tenant, staff, from, to, nil)
+	if err != nil {
+		return availability.Rules{}, availability.Busy{}, nil, d.Reads, err
+	}
+	return d.Rules, d.Busy, d.Bookings, d.Reads, nil
+}
+
+// LoadTx is Load inside a transaction: every document and query it reads becomes part of
+// the transaction's read set.
+func LoadTx(ctx context.Context, tx *firestore.Transaction, st *store.Store, tenant, staff string, from, to time.Time) (Data, error) {
+	return LoadData(ctx, txReader{tx}, st, tenant, staff, from, to, nil)
+}
+
+// Reader is the three kinds of reads Load makes: plain or transactional.
+type Reader interface {
+	Get(ctx context.Context, ref *firestore.DocumentRef) (*firestore.DocumentSnapshot, error)
+	GetAll(ctx context.Context, refs []*firestore.DocumentRef) ([]*firestore.DocumentSnapshot, error)
+	Query(ctx context.Context, q firestore.Query) ([]*firestore.DocumentSnapshot, error)
+}
+
+type plain struct{ fs *firestore.Client }
+
+func (p plain) Get(ctx context.Context, ref *firestore.DocumentRef) (*firestore.DocumentSnapshot, error) {
+	return ref.Get(ctx)
+}
+func (p plain) GetAll(ctx context.Context, refs []*firestore.DocumentRef) ([]*firestore.DocumentSnapshot, error) {
+	return p.fs.GetAll(ctx, refs)
+}
+func (p plain) Query(ctx context.Context, q firestore.Query) ([]*firestore.DocumentSnapshot, error) {
+	return q.Documents(ctx).GetAll()
+}
+
+type txReader struct{ tx *firestore.Transaction }
+
+func (t txReader) Get(ctx context.Context, ref *firestore.DocumentRef) (*firestore.DocumentSnapshot, error) {
+	return t.tx.Get(ref)
+}
+func (t txReader) GetAll(ctx context.Context, refs []*firestore.DocumentRef) ([]*firestore.DocumentSnapshot, error) {
+	return t.tx.GetAll(refs)
+}
+func (t txReader) Query(ctx context.Context, q firestore.Query) ([]*firestore.DocumentSnapshot, error) {
+	return t.tx.Documents(q).GetAll()
+}
+
+// PlainReader reads outside a transaction.
+func PlainReader(fs *firestore.Client) Reader { return plain{fs} }
+
+// TxReader reads inside tx.
+func TxReader(tx *firestore.Transaction) Reader { return txReader{tx} }
+
+func queryReads(n int) int { return max(n, 1) }
+
+// LoadData does the reads in three round trips:
+//  1. in parallel: the staff doc (unless staffSnap is given), the staff member's
+//     connections, and the bookings whose start lies in
+//     [from − Margin − maxBuffers − maxBookingSpan, to + Margin + maxBuffers);
+//  2. in parallel per connection: the ids of its selected calendars;
+//  3. one GetAll of the busy docs of every (connection, calendar) pair for the UTC months
+//     spanning [from − Margin − buffers, to + Margin + buffers).
+//
+// Connections of every status count: a connection waiting for re-authorisation keeps
+// its last known busy times (never double-book). Transactions run the reads one after
+// the other (the transaction object is not safe for concurrent use).
+func LoadData(ctx context.Context, r Reader, st *store.Store, tenant, staff string, from, to time.Time, staffSnap *firestore.DocumentSnapshot) (Data, error) {
+	d := Data{Staff: staff}
+	_, concurrent := r.(plain)
+	readStaff := staffSnap == nil
+	var (
+		conns, books []*firestore.DocumentSnapshot
+		errS, errC   error
+		errB         error
+		wg           sync.WaitGroup
+	)
+	run := func(f func()) {
+		if concurrent {
+			wg.Add(1)
+			go func() { defer wg.Done(); f() }()
+		} else {
+			f()
+		}
+	}
+	if staffSnap == nil {
+		run(func() {
+			staffSnap, errS = r.Get(ctx, st.Staff(tenant, staff))
+		})
+	}
+	run(func() { conns, errC = r.Query(ctx, st.Connections(tenant, staff).Select("status")) })
+	bFrom := from.Add(-Margin - maxBuffers - maxBookingSpan)
+	bTo := to.Add(Margin + maxBuffers)
+	run(func() {
+		books, errB = r.Query(ctx, st.Bookings(tenant, staff).Where("start", ">=", bFrom).Where("start", "<", bTo))
+	})
+	wg.Wait()
+	if errS != nil {
+		if status.Code(errS) == codes.NotFound {
+			d.Reads++
+			return d, ErrNoAvailability
+		}
+		return d, fmt.Errorf("read staff %s: %w", staff, errS)
+	}
+	if readStaff {
+		d.Reads++
+	}
+	if !staffSnap.Exists() {
+		return d, ErrNoAvailability
+	}
+	if errC != nil {
+		return d, fmt.Errorf("list connections of %s: %w", staff, errC)
+	}
+	if errB != nil {
+		return d, fmt.Errorf("list bookings of %s: %w", staff, errB)
+	}
+	d.Reads += queryReads(len(conns)) + queryReads(len(books))
+
+	var s store.Staff
+	if err := staffSnap.DataTo(&s); err != nil {
+		return d, fmt.Errorf("decode staff %s: %w", staff, err)
+	}
+	if s.Availability == nil {
+		return d, ErrNoAvailability
+	}
+	d.Rules = *s.Availability
+
+	// Round 2: selected calendars of each connection.
+	cals := make([][]*firestore.DocumentSnapshot, len(conns))
+	errs := make([]error, len(conns))
+	for i, c := range conns {
+		run(func() {
+			cals[i], errs[i] = r.Query(ctx, st.Calendars(tenant, staff, c.Ref.ID).Where("selected", "==", true).Select())
+		})
+	}
+	wg.Wait()
+	type pair struct{ conn, cal string }
+	var pairs []pair
+	for i, c := range conns {
+		if errs[i] != nil {
+			return d, fmt.Errorf("list calendars of %s: %w", c.Ref.ID, errs[i])
+		}
+		d.Reads += queryReads(len(cals[i]))
+		for _, cal := range cals[i] {
+			pairs = append(pairs, pair{c.Ref.ID, cal.Ref.ID})
+		}
+	}
+
+	// Round 3: one GetAll of computed busy doc refs.
+	bufB := time.Duration(d.Rules.BufferBeforeMin) * time.Minute
+	bufA := time.Duration(d.Rules.BufferAfterMin) * time.Minute
+	months := store.MonthsSpanned(from.Add(-Margin-bufB-bufA), to.Add(Margin+bufB+bufA))
+	refs := make([]*firestore.DocumentRef, 0, len(pairs)*len(months))
+	for _, p := range pairs {
+		for _, m := range months {
+			refs = append(refs, st.Busy(tenant, staff).Doc(store.BusyDocID(p.conn, p.cal, m)))
+		}
+	}
+	if len(refs) > 0 {
+		snaps, err := r.GetAll(ctx, refs)
+		if err != nil {
+			return d, fmt.Errorf("read busy docs of %s: %w", staff, err)
+		}
+		d.Reads += len(refs)
+		busy, err := decodeBusy(snaps)
+		if err != nil {
+			return d, err
+		}
+		d.Busy = busy
+	}
+
+	for _, b := range books {
+		var bk store.Booking
+		if err := b.DataTo(&bk); err != nil {
+			return d, fmt.Errorf("decode booking %s: %w", b.Ref.ID, err)
+		}
+		if bk.Status != store.BookingConfirmed {
+			continue
+		}
+		d.Bookings = append(d.Bookings, availability.Booking{Start: bk.Start, End: bk.End})
+	}
+	return d, nil
+}
+
+// decodeBusy turns busy month docs into engine input. An event spanning several months
+// sits in each of their docs; it is taken once.
+func decodeBusy(snaps []*firestore.DocumentSnapshot) (availability.Busy, error) {
+	var out availability.Busy
+	seen := map[string]bool{}
+	for _, s := range snaps {
+		if !s.Exists() {
+			continue
+		}
+		var bm store.BusyMonth
+		if err := s.DataTo(&bm); err != nil {
+			return out, fmt.Errorf("decode busy doc %s: %w", s.Ref.ID, err)
+		}
+		// The calendar part of the doc id ({conn}_{cal}_{month}) scopes event ids.
+		calKey := s.Ref.ID
+		if len(calKey) > 8 {
+			calKey = calKey[:len(calKey)-8]
+		}
+		for id, it := range bm.Items {
+			k := calKey + "\x00" + id
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			if it.StartDate != "" {
+				out.AllDay = append(out.AllDay, availability.AllDay{StartDate: it.StartDate, EndDate: it.EndDate})
+				continue
+			}
+			out.Intervals = append(out.Intervals, availability.Interval{Start: it.Start, End: it.End})
+		}
+	}
+	return out, nil
+}
