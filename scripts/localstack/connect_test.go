@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+	"google.golang.org/api/calendar/v3"
 	"google.golang.org/api/iterator"
 
 	"github.com/belbo/calsync/shared/fakegoogle"
@@ -386,14 +387,32 @@ func TestManageAuthAndTenantIsolation(t *testing.T) {
 
 func TestRevokedAtGoogleTurnsReauthRequired(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOptions{})
+	h := newHarness(t, harnessOptions{Push: true})
 	primary, _ := h.addAccount("anna@example.com")
+	start := h.FG.Now().Add(30 * time.Hour).Truncate(time.Hour)
+	if _, err := h.FG.CreateEvent(primary, &calendar.Event{Summary: "Dentist", Start: &calendar.EventDateTime{DateTime: start.Format(time.RFC3339)}, End: &calendar.EventDateTime{DateTime: start.Add(time.Hour).Format(time.RFC3339)}}); err != nil {
+		t.Fatal(err)
+	}
 	conn := mustConnect(t, h, "t1", "anna", "anna@example.com")
 	h.manage("PUT", staffPath("t1", "anna")+"/connections/"+conn+"/calendars/"+url.PathEscape(primary), map[string]bool{"selected": true})
 	ch := liveChannels(h.FG, primary)
 	if len(ch) != 1 {
 		t.Fatalf("channels = %d", len(ch))
 	}
+	fs := h.Stack.Platform.Store.FS
+	synced := func() (events, busy int) {
+		for path := range dumpFirestore(t, fs) {
+			switch {
+			case strings.Contains(path, "/events/"):
+				events++
+			case strings.Contains(path, "/busy/"):
+				busy++
+			}
+		}
+		return
+	}
+	eventually(t, 30*time.Second, "the event to be synced", func() bool { e, b := synced(); return e > 0 && b > 0 })
+
 	h.FG.RevokeAccount("anna@example.com") // the user removes access on Google's permissions page
 	got := h.connections("t1", "anna")
 	if got.Connections[0].Status != store.StatusReauthRequired || got.Connections[0].PictureURL != "" {
@@ -402,7 +421,15 @@ func TestRevokedAtGoogleTurnsReauthRequired(t *testing.T) {
 	if _, err := h.Stack.Platform.Store.Channel(ch[0].ID).Get(context.Background()); err == nil {
 		t.Fatal("channel lookup kept after the grant was revoked: pushes would still be processed")
 	}
-	// Reconnecting makes it active again, with a new channel for the selected calendar.
+	if e, b := synced(); e != 0 || b != 0 {
+		t.Fatalf("after Google revoked access the product still holds %d events and %d busy docs", e, b)
+	}
+	c, err := h.Stack.Platform.Store.GetConnection(context.Background(), "t1", "anna", conn)
+	if err != nil || len(c.Token.Ciphertext) != 0 {
+		t.Fatalf("dead refresh token kept: %v", err)
+	}
+	// Reconnecting makes it active again, with a new channel for the selected calendar and
+	// the events synced again.
 	mustConnect(t, h, "t1", "anna", "anna@example.com")
 	if s := h.connections("t1", "anna").Connections[0].Status; s != store.StatusActive {
 		t.Fatalf("after reconnect status = %s", s)
@@ -410,6 +437,7 @@ func TestRevokedAtGoogleTurnsReauthRequired(t *testing.T) {
 	if n := len(liveChannels(h.FG, primary)); n < 1 {
 		t.Fatalf("selected calendar has no live channel after reconnect")
 	}
+	eventually(t, 30*time.Second, "the event to be synced again", func() bool { e, _ := synced(); return e > 0 })
 }
 
 func TestGoogleScopesAreMinimal(t *testing.T) {

@@ -77,11 +77,14 @@ func (s *Service) Open(ctx context.Context, conn *store.Connection) (*Session, e
 	return &Session{Conn: conn, Google: g, Tokens: ts, Calendar: cal, refresh: string(plain)}, nil
 }
 
-// MarkReauth records that Google no longer accepts the connection's grant: status
-// reauth_required, channel lookups deleted so pushes are ignored (channels.stop would need
-// the revoked token; the channels expire at Google on their own), leases released. The
-// stored events stay until the staff member reconnects or disconnects, so the calendar
-// view does not go blank; slots keep treating them as busy (never double-book).
+// MarkReauth records that Google no longer accepts the connection's grant (revoked on
+// Google's permissions page, or expired): status reauth_required so the booking product
+// can ask the staff member to reconnect, channel lookups deleted so pushes are ignored
+// (channels.stop would need the revoked token; Google expires them on its own), and —
+// because access was withdrawn — everything synced is deleted: the calendars' events,
+// busy data and sync tokens, and the now useless sealed refresh token. What remains is the
+// account e-mail, the status and the calendar list with its selection, so reconnecting
+// restores the same setup.
 func (s *Service) MarkReauth(ctx context.Context, conn *store.Connection, now time.Time) error {
 	ref := s.Store.Connection(conn.Tenant, conn.Staff, conn.ID)
 	changed := false
@@ -96,7 +99,7 @@ func (s *Service) MarkReauth(ctx context.Context, conn *store.Connection, now ti
 			return nil
 		}
 		changed = true
-		return tx.Update(ref, []firestore.Update{{Path: "status", Value: store.StatusReauthRequired}, {Path: "statusChangedAt", Value: now}, {Path: "updatedAt", Value: now}})
+		return tx.Update(ref, []firestore.Update{{Path: "status", Value: store.StatusReauthRequired}, {Path: "statusChangedAt", Value: now}, {Path: "updatedAt", Value: now}, {Path: "token", Value: tokencrypt.Sealed{}}})
 	})
 	if err != nil {
 		return fmt.Errorf("mark connection %s reauth_required: %w", conn.ID, err)
@@ -106,16 +109,19 @@ func (s *Service) MarkReauth(ctx context.Context, conn *store.Connection, now ti
 		return err
 	}
 	for _, cal := range cals {
-		if cal.Channel == nil {
-			continue
+		ref := store.CalRef{Tenant: conn.Tenant, Staff: conn.Staff, Connection: conn.ID, Calendar: cal.DocID}
+		if cal.Channel != nil {
+			if _, err := s.Store.Channel(cal.Channel.ID).Delete(ctx); err != nil && !store.NotFound(err) {
+				return fmt.Errorf("delete channel lookup %s: %w", cal.Channel.ID, err)
+			}
 		}
-		if _, err := s.Store.Channel(cal.Channel.ID).Delete(ctx); err != nil && !store.NotFound(err) {
-			return fmt.Errorf("delete channel lookup %s: %w", cal.Channel.ID, err)
-		}
-		if _, err := s.Store.Calendar(conn.Tenant, conn.Staff, conn.ID, cal.DocID).Update(ctx, []firestore.Update{
-			{Path: "channel", Value: nil}, {Path: "channelExpiry", Value: time.Time{}},
+		if _, err := s.Store.Doc(ref).Update(ctx, []firestore.Update{
+			{Path: "channel", Value: nil}, {Path: "channelExpiry", Value: time.Time{}}, {Path: "syncToken", Value: ""}, {Path: "dirty", Value: false},
 		}); err != nil && !store.NotFound(err) {
 			return fmt.Errorf("clear channel of %s: %w", cal.DocID, err)
+		}
+		if err := s.Store.DeleteCalendarData(ctx, ref); err != nil {
+			return err
 		}
 	}
 	if changed {
@@ -123,5 +129,6 @@ func (s *Service) MarkReauth(ctx context.Context, conn *store.Connection, now ti
 			slog.String("tenant", conn.Tenant), slog.String("staff", conn.Staff), slog.String("connection", conn.ID), slog.String("status", store.StatusReauthRequired))
 	}
 	conn.Status = store.StatusReauthRequired
+	conn.Token = tokencrypt.Sealed{}
 	return nil
 }
