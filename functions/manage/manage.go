@@ -90,5 +90,3 @@ func (a *api) scoped(h http.HandlerFunc) http.Handler {
 		h(w, r)
 	})
 }
-
-var errNotImplemented = &jsonhttp.Problem{Status: http.StatusNotImplemented, Code: "not_implemented", Message: "not implemented yet"}
