@@ -119,7 +119,7 @@ func run(addr, googleAddr, webDir string, seed bool) error {
 calsync is running.
   Settings page   %[1]s/settings.html   (connect Google, choose calendars, week view)
   Booking widget  %[1]s/widget.html
-  Calendar owner  %[2]s/_fake/            (act as the Google calendar owner)
+  Calendar owner  %[1]s/owner.html      (act as the Google calendar owner: add, move, delete events)
   Functions       %[1]s/<Name>/           (Manage needs: Authorization: Bearer $MANAGE_API_KEY)
   Fake Google     %[2]s                   (consent page: %[2]s/o/oauth2/auth)
 Press Ctrl-C to stop.

@@ -1,37 +1,30 @@
 package main
 
 import (
-	"encoding/json"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
+	"path/filepath"
 
+	"github.com/belbo/calsync/scripts/webui"
 	"github.com/belbo/calsync/shared/config"
 )
 
-// webHandler serves the settings page and the booking widget from dir, their runtime
-// configuration at /config.json, and /backend/… — a stand-in for the booking product's
-// backend that forwards to Manage with the bearer key, so the key never reaches a browser.
+// webHandler serves the settings page, the booking widget and the calendar-owner page
+// from dir, their runtime configuration at /config.json, /backend/… (a stand-in for the
+// booking product's backend that forwards to Manage with the bearer key, so the key never
+// reaches a browser) and /google/… (the fake Google's control API, same-origin).
 func webHandler(dir string, env config.Env, functionsURL, googleURL string) http.Handler {
-	mux := http.NewServeMux()
-	target, _ := url.Parse(functionsURL + "/Manage/")
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	base := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		base(r)
-		r.Header.Set("Authorization", "Bearer "+env.ManageAPIKey)
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
 	}
-	mux.Handle("/backend/", http.StripPrefix("/backend", proxy))
-	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{
-			"slotsUrl": functionsURL + "/Slots/",
-			"bookUrl":  functionsURL + "/Book/",
-			"backend":  "/backend",
-			"google":   googleURL,
-			"tenant":   DemoTenant,
-		})
+	return webui.Handler(webui.Options{
+		Dir:       dir,
+		ManageURL: functionsURL + "/Manage/",
+		ManageKey: env.ManageAPIKey,
+		SlotsURL:  functionsURL + "/Slots/",
+		BookURL:   functionsURL + "/Book/",
+		GoogleURL: googleURL,
+		ClockURL:  env.ClockURL,
+		Tenant:    webui.DemoTenant,
+		Staff:     webui.DemoStaff,
 	})
-	mux.Handle("/", http.FileServer(http.Dir(dir)))
-	return mux
 }
