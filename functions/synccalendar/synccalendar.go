@@ -29,6 +29,8 @@ func Syncer(p *platform.Platform) *syncer.Syncer {
 		Accounts: &accounts.Service{Store: p.Store, Sealer: p.Sealer, Secrets: p.Secrets, Env: p.Env, HTTP: p.HTTP},
 		Publish:  p.Publish,
 		Log:      p.Log,
+		Horizon:  p.Env.SyncHorizon,
+		Past:     p.Env.SyncPast,
 	}
 }
 

@@ -83,6 +83,8 @@ type Syncer struct {
 	AfterPage func(ref store.CalRef, page int) error
 	// Parallel is how many write batches are committed at once (default 8).
 	Parallel int
+	// PageSize is events.list maxResults (default 2500, Google's maximum).
+	PageSize int64
 }
 
 // Stats of one Run (all loops).
@@ -108,6 +110,13 @@ func (s *Syncer) horizon() time.Duration {
 		return s.Horizon
 	}
 	return DefaultHorizon
+}
+
+func (s *Syncer) pageSize() int64 {
+	if s.PageSize > 0 {
+		return s.PageSize
+	}
+	return pageSize
 }
 
 func (s *Syncer) past() time.Duration {
@@ -221,52 +230,80 @@ func (r *run) do(ctx context.Context) error {
 }
 
 // acquire takes the lease, or marks the calendar dirty when another run holds it.
+//
+// It uses no transaction: a storm's messages must not queue for a lock on one document.
+// Every write is a compare-and-set on the document's update time (a precondition), so a
+// message that raced with another write re-reads and decides again. Dirty is set only
+// while the lease is seen held; the holder's release transaction reads dirty after that
+// write and loops, so no notification is lost.
 func (r *run) acquire(ctx context.Context) (bool, error) {
 	st := r.s.Store
 	calRef := st.Doc(r.ref)
 	connRef := st.Connection(r.ref.Tenant, r.ref.Staff, r.ref.Connection)
-	var took bool
-	err := st.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		took = false
-		r.st.Outcome = ""
-		snaps, err := tx.GetAll([]*firestore.DocumentRef{calRef, connRef})
-		if err != nil {
-			return err
-		}
-		if !snaps[0].Exists() || !snaps[1].Exists() {
+	connSnap, err := connRef.Get(ctx)
+	if status.Code(err) == codes.NotFound {
+		r.st.Outcome = "skipped_missing"
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read connection %s: %w", r.ref.Connection, err)
+	}
+	var conn store.Connection
+	if err := connSnap.DataTo(&conn); err != nil {
+		return false, fmt.Errorf("decode connection %s: %w", r.ref.Connection, err)
+	}
+	conn.ID = connRef.ID
+	for attempt := 0; attempt < 50; attempt++ {
+		snap, err := calRef.Get(ctx)
+		if status.Code(err) == codes.NotFound {
 			r.st.Outcome = "skipped_missing"
-			return nil
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("read calendar %s: %w", r.ref, err)
 		}
 		var cal store.Calendar
-		var conn store.Connection
-		if err := snaps[0].DataTo(&cal); err != nil {
-			return err
+		if err := snap.DataTo(&cal); err != nil {
+			return false, fmt.Errorf("decode calendar %s: %w", r.ref, err)
 		}
-		if err := snaps[1].DataTo(&conn); err != nil {
-			return err
-		}
-		cal.DocID, conn.ID = calRef.ID, connRef.ID
+		cal.DocID = calRef.ID
 		if !cal.Selected || conn.Status != store.StatusActive {
 			r.st.Outcome = "skipped_inactive"
-			return nil
+			return false, nil
 		}
+		pre := firestore.LastUpdateTime(snap.UpdateTime)
 		if cal.LeaseOwner != "" && cal.LeaseUntil.After(r.now) {
 			r.st.Outcome = "coalesced"
 			if cal.Dirty {
-				return nil // already marked: no write
+				return false, nil
 			}
-			return tx.Update(calRef, []firestore.Update{{Path: "dirty", Value: true}})
+			_, err := calRef.Update(ctx, []firestore.Update{{Path: "dirty", Value: true}}, pre)
+			if err == nil {
+				return false, nil
+			}
+			if !casFailed(err) {
+				return false, fmt.Errorf("mark %s dirty: %w", r.ref, err)
+			}
+			continue
 		}
-		took = true
-		r.cal, r.conn = &cal, &conn
-		return tx.Update(calRef, []firestore.Update{
+		_, err = calRef.Update(ctx, []firestore.Update{
 			{Path: "leaseOwner", Value: r.owner}, {Path: "leaseUntil", Value: r.leaseUntil()}, {Path: "dirty", Value: false},
-		})
-	})
-	if err != nil {
-		return false, fmt.Errorf("acquire lease of %s: %w", r.ref, err)
+		}, pre)
+		if err == nil {
+			r.cal, r.conn = &cal, &conn
+			r.st.Outcome = ""
+			return true, nil
+		}
+		if !casFailed(err) {
+			return false, fmt.Errorf("take lease of %s: %w", r.ref, err)
+		}
 	}
-	return took, nil
+	return false, fmt.Errorf("take lease of %s: too much contention", r.ref)
+}
+
+func casFailed(err error) bool {
+	c := status.Code(err)
+	return c == codes.FailedPrecondition || c == codes.Aborted
 }
 
 func (r *run) loadZone(ctx context.Context) error {
@@ -403,7 +440,7 @@ func (r *run) finish(ctx context.Context, token string) (bool, error) {
 		}
 		if !cal.Selected {
 			deselected = true
-			ups = append(ups, firestore.Update{Path: "syncToken", Value: ""})
+			ups[0].Value = ""
 		}
 		if cal.Dirty && cal.Selected {
 			again = true
@@ -470,7 +507,7 @@ func (r *run) listAll(ctx context.Context, cal *calendar.Service, token string, 
 	seen := map[string]bool{}
 	pageToken := ""
 	for page := 1; ; page++ {
-		call := cal.Events.List(r.cal.GoogleID).SingleEvents(true).ShowDeleted(true).MaxResults(pageSize).Fields(listFields).Context(ctx)
+		call := cal.Events.List(r.cal.GoogleID).SingleEvents(true).ShowDeleted(true).MaxResults(r.s.pageSize()).Fields(listFields).Context(ctx)
 		if token != "" {
 			call = call.SyncToken(token)
 		} else {
