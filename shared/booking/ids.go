@@ -26,7 +26,7 @@ func NewID() string {
 // + base32hex of the bytes of any other valid booking id.
 const (
 	eventPrefix    = "cs"
-	eventPrefixEnc = "ct"
+	eventPrefixEnc = "ct0"
 )
 
 func base32hexID(s string) bool {
@@ -43,7 +43,7 @@ func base32hexID(s string) bool {
 }
 
 // EventID is the Google event id of a booking: "cs" + the booking id when that is already
-// base32hex (every id NewID makes), otherwise "ct" + base32hex of its bytes. Both are
+// base32hex (every id NewID makes), otherwise "ct0" + base32hex of its bytes. Both are
 // 5–1024 characters of [a-v0-9] for any valid booking id (≤ 128 bytes → ≤ 207), and
 // deterministic, so a retried insert answers 409 instead of creating a second event.
 func EventID(bookingID string) string {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -61,6 +62,10 @@ type Publisher func(ctx context.Context, topic string, v any) error
 type Service struct {
 	Store   *store.Store
 	Publish Publisher
+	// Local serialises this process's booking transactions per staff member, so one
+	// instance never races itself on Firestore (nil: a process-wide registry). Correctness
+	// across instances still comes from the transaction alone.
+	Local *Locks
 	// ContentionDeadline bounds how long Create keeps retrying aborted transactions
 	// (default 25 s); then it answers ErrContended.
 	ContentionDeadline time.Duration
@@ -153,11 +158,21 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 		}
 		return nil
 	}
-	if err := s.runContended(ctx, txn); err != nil {
+	locks := s.Local
+	if locks == nil {
+		locks = processLocks
+	}
+	unlock, err := locks.lock(ctx, in.Tenant+"/"+in.Staff)
+	if err != nil {
+		return nil, ErrContended
+	}
+	err = s.runContended(ctx, txn)
+	unlock()
+	if err != nil {
 		return nil, err
 	}
 	logging.Event(ctx, logging.FromContext(ctx), "booking.created",
-		slog.String("tenant", in.Tenant), slog.String("staff", in.Staff), slog.String("booking", id), slog.String("source", o.Source))
+		slog.String("tenant", in.Tenant), slog.String("staff", in.Staff), slog.String("booking", id), slog.String("bookingSource", o.Source))
 	s.publish(ctx, messages.Export{Tenant: in.Tenant, Staff: in.Staff, Booking: id, Op: "upsert"})
 	if zone == nil {
 		zone = time.UTC
@@ -174,9 +189,11 @@ func (s *Service) runContended(ctx context.Context, f func(context.Context, *fir
 		limit = 25 * time.Second
 	}
 	deadline := time.Now().Add(limit)
-	backoff := 20 * time.Millisecond
+	// One attempt per RunTransaction: the client's own retry backs off from 1 s up to
+	// 30 s, far too slow for a customer waiting on a slot; this loop starts at 10 ms.
+	backoff := 10 * time.Millisecond
 	for {
-		err := s.Store.FS.RunTransaction(ctx, f, firestore.MaxAttempts(10))
+		err := s.Store.FS.RunTransaction(ctx, f, firestore.MaxAttempts(1))
 		if err == nil || !contention(err) {
 			return err
 		}
@@ -295,4 +312,20 @@ func Get(ctx context.Context, st *store.Store, tenant, staff, id string) (*store
 	}
 	b.ID = id
 	return &b, nil
+}
+
+// Locks is a registry of per-key mutexes that respect context cancellation.
+type Locks struct{ m sync.Map }
+
+var processLocks = &Locks{}
+
+func (l *Locks) lock(ctx context.Context, key string) (func(), error) {
+	v, _ := l.m.LoadOrStore(key, make(chan struct{}, 1))
+	ch := v.(chan struct{})
+	select {
+	case ch <- struct{}{}:
+		return func() { <-ch }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
