@@ -230,10 +230,11 @@ func (s *Store) DeleteConnectionData(ctx context.Context, tenant, staff, conn st
 	return nil
 }
 
-// deleteQuery deletes every document a query returns, in batches.
+// deleteQuery deletes every document a query returns with a BulkWriter and reports the
+// first failed deletion.
 func (s *Store) deleteQuery(ctx context.Context, q firestore.Query) error {
 	bw := s.FS.BulkWriter(ctx)
-	defer bw.End()
+	var jobs []*firestore.BulkWriterJob
 	it := q.Select().Documents(ctx)
 	defer it.Stop()
 	for {
@@ -242,13 +243,22 @@ func (s *Store) deleteQuery(ctx context.Context, q firestore.Query) error {
 			break
 		}
 		if err != nil {
+			bw.End()
 			return err
 		}
-		if _, err := bw.Delete(snap.Ref); err != nil {
+		job, err := bw.Delete(snap.Ref)
+		if err != nil {
+			bw.End()
+			return err
+		}
+		jobs = append(jobs, job)
+	}
+	bw.End()
+	for _, j := range jobs {
+		if _, err := j.Results(); err != nil && status.Code(err) != codes.NotFound {
 			return err
 		}
 	}
-	bw.Flush()
 	return nil
 }
 
