@@ -1,4 +1,6 @@
-// Package exportbooking is the ExportBooking function. It writes bookings into the staff member's Google calendar.
+// Package exportbooking is the ExportBooking function. It writes bookings into the staff
+// member's Google calendar (shared/booking.Exporter): insert with a deterministic event
+// id, delete on cancellation; retryable Google errors are returned so Pub/Sub redelivers.
 package exportbooking
 
 import (
@@ -6,6 +8,9 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
+	"github.com/belbo/calsync/shared/accounts"
+	"github.com/belbo/calsync/shared/booking"
+	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/topology"
 )
@@ -20,7 +25,20 @@ func init() { functions.CloudEvent("ExportBooking", platform.LazyEvent(Topic, Ne
 
 // New builds the message handler.
 func New(p *platform.Platform) (platform.MessageHandler, error) {
+	x := &booking.Exporter{
+		Store:    p.Store,
+		Accounts: &accounts.Service{Store: p.Store, Sealer: p.Sealer, Secrets: p.Secrets, Env: p.Env, HTTP: p.HTTP},
+		Fields:   p.Env.ExportFields,
+	}
 	return func(ctx context.Context, data []byte, attrs map[string]string) error {
-		return nil
+		m, err := messages.DecodeExport(data)
+		if err != nil {
+			return err // permanent: dead-lettered
+		}
+		now, err := p.Now(ctx)
+		if err != nil {
+			return err
+		}
+		return x.Handle(ctx, m, now)
 	}, nil
 }
