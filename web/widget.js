@@ -160,7 +160,7 @@
     u.searchParams.set("from", w.from.toISOString());
     u.searchParams.set("to", w.to.toISOString());
     u.searchParams.set("tz", this.tz);
-    call(u.toString(), { method: "GET" }).then(function (res) {
+    call(u.toString(), { method: "GET", cache: "no-store" }).then(function (res) {
       if (seq !== self.seq || self.view !== "slots") return;
       if (!res.ok) throw new Error(explain(res, "load the free times"));
       self.slots = (res.data && res.data.slots) || [];
