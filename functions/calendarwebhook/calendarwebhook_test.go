@@ -1,0 +1,223 @@
+package calendarwebhook
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/belbo/calsync/shared/messages"
+	"github.com/belbo/calsync/shared/store"
+)
+
+func hdr(kv ...string) http.Header {
+	h := http.Header{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		h.Set(kv[i], kv[i+1])
+	}
+	return h
+}
+
+func TestParseHeaders(t *testing.T) {
+	t.Parallel()
+	ok := []string{"X-Goog-Channel-ID", "ch-abc_DEF-1", "X-Goog-Channel-Token", "tok", "X-Goog-Resource-ID", "res1", "X-Goog-Resource-State", "exists"}
+	if n, err := ParseHeaders(hdr(ok...)); err != nil || n.ChannelID != "ch-abc_DEF-1" || n.State != "exists" || n.Token != "tok" || n.ResourceID != "res1" {
+		t.Fatalf("valid headers: %+v %v", n, err)
+	}
+	bad := map[string][]string{
+		"no channel":       {"X-Goog-Resource-ID", "r", "X-Goog-Resource-State", "exists"},
+		"long channel":     {"X-Goog-Channel-ID", strings.Repeat("a", 65), "X-Goog-Resource-ID", "r", "X-Goog-Resource-State", "exists"},
+		"channel chars":    {"X-Goog-Channel-ID", "ch/../x", "X-Goog-Resource-ID", "r", "X-Goog-Resource-State", "exists"},
+		"unknown state":    {"X-Goog-Channel-ID", "ch", "X-Goog-Resource-ID", "r", "X-Goog-Resource-State", "deleted"},
+		"no state":         {"X-Goog-Channel-ID", "ch", "X-Goog-Resource-ID", "r"},
+		"no resource":      {"X-Goog-Channel-ID", "ch", "X-Goog-Resource-State", "sync"},
+		"resource control": {"X-Goog-Channel-ID", "ch", "X-Goog-Resource-ID", "r\x01", "X-Goog-Resource-State", "sync"},
+		"huge token":       {"X-Goog-Channel-ID", "ch", "X-Goog-Resource-ID", "r", "X-Goog-Resource-State", "sync", "X-Goog-Channel-Token", strings.Repeat("t", 600)},
+	}
+	for name, kv := range bad {
+		if _, err := ParseHeaders(hdr(kv...)); !errors.Is(err, ErrHeaders) {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if n, err := ParseHeaders(hdr("X-Goog-Channel-ID", strings.Repeat("a", 64), "X-Goog-Resource-ID", "r", "X-Goog-Resource-State", "not_exists")); err != nil || n.State != StateNotExists {
+		t.Fatalf("64-char id: %v", err)
+	}
+}
+
+func FuzzParseHeaders(f *testing.F) {
+	f.Add("ch-1", "tok", "res", "exists")
+	f.Add("", "", "", "")
+	f.Add(strings.Repeat("a", 64), "t", "r", "sync")
+	f.Add("ch\x00", "\xff", "r r", "not_exists")
+	f.Fuzz(func(t *testing.T, id, tok, res, state string) {
+		h := http.Header{}
+		h["X-Goog-Channel-Id"] = []string{id}
+		h["X-Goog-Channel-Token"] = []string{tok}
+		h["X-Goog-Resource-Id"] = []string{res}
+		h["X-Goog-Resource-State"] = []string{state}
+		n, err := ParseHeaders(h)
+		if err != nil {
+			return
+		}
+		if len(n.ChannelID) == 0 || len(n.ChannelID) > 64 || !messages.ValidID(n.ChannelID) {
+			t.Fatalf("accepted channel id %q", n.ChannelID)
+		}
+		if n.State != StateSync && n.State != StateExists && n.State != StateNotExists {
+			t.Fatalf("accepted state %q", n.State)
+		}
+		_ = TokenMatches(n.Token, n.Token)
+	})
+}
+
+type fakeEnv struct {
+	reads     atomic.Int64
+	published []messages.Sync
+	mu        sync.Mutex
+	failPub   bool
+	failRead  bool
+}
+
+func (f *fakeEnv) handler() *Handler {
+	lookups := map[string]*store.ChannelLookup{
+		"ch-1": {Tenant: "t1", Staff: "s1", Connection: "c1", Calendar: "cal1", TokenHash: store.HashToken("secret"), ResourceID: "res1"},
+	}
+	return &Handler{
+		Channels: func(ctx context.Context, id string) (*store.ChannelLookup, error) {
+			f.reads.Add(1)
+			if f.failRead {
+				return nil, errors.New("firestore down")
+			}
+			return lookups[id], nil
+		},
+		Publish: func(ctx context.Context, topic string, v any) error {
+			if f.failPub {
+				return errors.New("pubsub down")
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.published = append(f.published, v.(messages.Sync))
+			return nil
+		},
+		Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	}
+}
+
+type panicBody struct{}
+
+func (panicBody) Read([]byte) (int, error) { panic("the body must never be read") }
+
+func notify(h http.Handler, method, id, tok, res, state string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, "/", nil)
+	r.Body = io.NopCloser(panicBody{})
+	for k, v := range map[string]string{"X-Goog-Channel-ID": id, "X-Goog-Channel-Token": tok, "X-Goog-Resource-ID": res, "X-Goog-Resource-State": state, "X-Goog-Message-Number": "7"} {
+		if v != "" {
+			r.Header.Set(k, v)
+		}
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+func TestHandler(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name                        string
+		method, id, tok, res, state string
+		failPub, failRead           bool
+		code                        int
+		publishes                   int
+		reads                       int64
+	}{
+		{"exists publishes", "POST", "ch-1", "secret", "res1", "exists", false, false, 200, 1, 1},
+		{"not_exists publishes", "POST", "ch-1", "secret", "res1", "not_exists", false, false, 200, 1, 1},
+		{"sync answered", "POST", "ch-1", "secret", "res1", "sync", false, false, 200, 0, 1},
+		{"wrong token", "POST", "ch-1", "nope", "res1", "exists", false, false, 200, 0, 1},
+		{"wrong resource", "POST", "ch-1", "secret", "res2", "exists", false, false, 200, 0, 1},
+		{"unknown channel", "POST", "ch-2", "secret", "res1", "exists", false, false, 200, 0, 1},
+		{"GET", "GET", "ch-1", "secret", "res1", "exists", false, false, 405, 0, 0},
+		{"bad headers", "POST", "ch 1", "secret", "res1", "exists", false, false, 400, 0, 0},
+		{"publish fails", "POST", "ch-1", "secret", "res1", "exists", true, false, 503, 0, 1},
+		{"lookup fails", "POST", "ch-1", "secret", "res1", "exists", false, true, 503, 0, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := &fakeEnv{failPub: c.failPub, failRead: c.failRead}
+			w := notify(f.handler(), c.method, c.id, c.tok, c.res, c.state)
+			if w.Code != c.code || len(f.published) != c.publishes || f.reads.Load() != c.reads {
+				t.Fatalf("code %d publishes %d reads %d", w.Code, len(f.published), f.reads.Load())
+			}
+			if c.code >= 400 && !strings.Contains(w.Body.String(), `"error"`) {
+				t.Fatalf("error body not JSON: %s", w.Body)
+			}
+			if c.publishes == 1 && (f.published[0] != messages.Sync{Tenant: "t1", Staff: "s1", Connection: "c1", Calendar: "cal1", Reason: "push"}) {
+				t.Fatalf("published %+v", f.published[0])
+			}
+		})
+	}
+}
+
+// BenchmarkWebhookLoopback drives the handler over real loopback HTTP with a bounded
+// in-Go load generator (64 workers) and reports requests/s, p99 and errors.
+func BenchmarkWebhookLoopback(b *testing.B) {
+	f := &fakeEnv{}
+	srv := httptest.NewServer(f.handler())
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	const workers = 64
+	var next atomic.Int64
+	var errs atomic.Int64
+	lat := make([][]time.Duration, workers)
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for next.Add(1) <= int64(b.N) {
+				req, _ := http.NewRequest("POST", srv.URL, nil)
+				req.Header.Set("X-Goog-Channel-ID", "ch-1")
+				req.Header.Set("X-Goog-Channel-Token", "secret")
+				req.Header.Set("X-Goog-Resource-ID", "res1")
+				req.Header.Set("X-Goog-Resource-State", "exists")
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					errs.Add(1)
+				}
+				lat[w] = append(lat[w], time.Since(t0))
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	b.StopTimer()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	if len(all) > 0 {
+		b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
+	}
+	b.ReportMetric(float64(b.N)/el.Seconds(), "req/s")
+	b.ReportMetric(float64(errs.Load()), "errors")
+	if errs.Load() > 0 {
+		b.Fatalf("%d errors", errs.Load())
+	}
+}
