@@ -65,6 +65,15 @@ emu_start() {
   export EMU_FS_PGID EMU_PS_PGID
   emu_wait firestore "http://127.0.0.1:$fs_port/" "$EMU_FS_PGID" 60
   emu_wait pubsub "http://127.0.0.1:$ps_port/" "$EMU_PS_PGID" 60
+  # Watchdog: if this shell dies without running its traps (SIGKILL), the emulators follow.
+  local parent=$$
+  (
+    trap '' INT TERM
+    while kill -0 "$parent" 2>/dev/null; do sleep 2; done
+    kill -KILL -- "-$EMU_FS_PGID" "-$EMU_PS_PGID" 2>/dev/null
+  ) >/dev/null 2>&1 </dev/null &
+  EMU_WATCHDOG=$!
+  disown "$EMU_WATCHDOG" 2>/dev/null || true
   export FIRESTORE_EMULATOR_HOST="127.0.0.1:$fs_port"
   export PUBSUB_EMULATOR_HOST="127.0.0.1:$ps_port"
 }
@@ -83,4 +92,5 @@ emu_stop() {
     kill -KILL -- "-$g" 2>/dev/null || true
   done
   EMU_FS_PGID= EMU_PS_PGID=
+  [ -n "${EMU_WATCHDOG:-}" ] && kill "$EMU_WATCHDOG" 2>/dev/null || true
 }
