@@ -94,7 +94,14 @@
       if (state.conn) {
         await loadCalendars(showLoading);
       } else {
+        // nothing connected: nothing synced is kept on the page either
         $("calendars-card").hidden = true;
+        $("calendars").replaceChildren();
+        $("week").replaceChildren();
+        $("week-msg").replaceChildren();
+        $("legend").replaceChildren();
+        state.calendars = [];
+        state.calKey = "";
       }
       $("week-card").hidden = !state.conn;
       if (state.conn) await loadWeek(showLoading);
