@@ -32,7 +32,8 @@ func TestMonthsSpanned(t *testing.T) {
 
 func TestIDs(t *testing.T) {
 	t.Parallel()
-	if ConnectionID("t1", "sub") == ConnectionID("t2", "sub") || ConnectionID("t1", "sub") != ConnectionID("t1", "sub") {
+	first, again := ConnectionID("t1", "sub"), ConnectionID("t1", strings.Clone("sub"))
+	if first == ConnectionID("t2", "sub") || first != again {
 		t.Fatal("connection ids must be per tenant and deterministic")
 	}
 	if id := CalendarDocID("a/b#c@group.calendar.google.com"); strings.ContainsAny(id, "/#@") || len(id) != 25 {
