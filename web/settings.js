@@ -192,7 +192,8 @@
     if (showLoading) box.replaceChildren(el("p", { class: "loading", text: "Loading calendars from Google…" }));
     try {
       const data = await C.backend("GET", staffURL("/connections/" + encodeURIComponent(state.conn.id) + "/calendars"));
-      state.calendars = (data && data.calendars) || [];
+      state.calendars = ((data && data.calendars) || []).slice().sort((a, b) =>
+        (b.id === state.conn.writeCalendarId) - (a.id === state.conn.writeCalendarId) || String(a.name).localeCompare(String(b.name)));
       const calKey = state.conn.id + state.conn.writeCalendarId + JSON.stringify(state.calendars);
       if (showLoading || calKey !== state.calKey) renderCalendars();
       state.calKey = calKey;

@@ -174,6 +174,9 @@ func newBrowser(t *testing.T, exe string) context.Context {
 	if _, err := chromedp.Call(ctx, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "Europe/Berlin"}); err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
+	if _, err := chromedp.Call(ctx, emulation.SetLocaleOverride, emulation.SetLocaleOverrideParams{Locale: "en-GB"}); err != nil {
+		t.Fatalf("set the locale: %v", err)
+	}
 	return ctx
 }
 
@@ -246,7 +249,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if os.Getenv("UPDATE_SCREENSHOTS") == "" {
 		return
 	}
-	png := get(t, ctx, "screenshot "+name, chromedp.FullScreenshot(100))
+	png := get(t, ctx, "screenshot "+name, chromedp.Screenshot(css("body")))
 	dir := filepath.Join("..", "..", "docs", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -397,6 +400,11 @@ func TestBrowserEndToEnd(t *testing.T) {
 	waitJS(t, ctx, "the booking marked in the week view", sync, `!!document.querySelector('#week [data-booking-id]')`)
 	waitJS(t, ctx, "the owner's “Doctor” in the week view", sync,
 		`[...document.querySelectorAll('#week [data-event-id]')].some(e => e.textContent.includes('Doctor'))`)
+	// A second calendar in another colour: its events join the week.
+	run(t, ctx, "tick Personal", short,
+		js(`(() => { [...document.querySelectorAll('ul.calendars label.pick')].find(l => l.textContent.includes('Personal')).click(); return true })()`))
+	waitJS(t, ctx, "Personal's recurring “Gym” in the week view", sync,
+		`[...document.querySelectorAll('#week [data-event-id]')].some(e => e.textContent.includes('Gym'))`)
 	screenshot(t, ctx, "settings.png")
 
 	// 8. Disconnect: confirmation, then nothing left.
