@@ -1,0 +1,227 @@
+package renewal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/api/iterator"
+
+	"github.com/belbo/calsync/shared/messages"
+	"github.com/belbo/calsync/shared/store"
+	"github.com/belbo/calsync/shared/topology"
+)
+
+// ScanStats is what one tick found and published.
+type ScanStats struct {
+	Expiring   int // calendar docs with channelExpiry < now + margin (selected)
+	SafetyDue  int // selected calendars with lastSyncAt < now − safety interval
+	FullDue    int // selected calendars with lastFullSyncAt < now − full interval
+	ListDue    int // active connections with lastListSyncAt < now − list interval
+	Candidates int // distinct connections with work
+	Inactive   int // candidates skipped: connection gone or not active
+	Published  int // renew-channels messages published (one per connection)
+	Reads      int // documents read (query results + connection gets)
+	Pages      int // query pages
+	DurationMs int64
+}
+
+// connKey identifies one connection.
+type connKey struct{ tenant, staff, conn string }
+
+// connOfCalendar extracts the connection of a calendar document path
+// tenants/{t}/staff/{s}/connections/{c}/calendars/{cal}.
+func connOfCalendar(ref *firestore.DocumentRef) (connKey, bool) {
+	c := ref.Parent.Parent
+	if c == nil {
+		return connKey{}, false
+	}
+	return connOfConnection(c)
+}
+
+func connOfConnection(c *firestore.DocumentRef) (connKey, bool) {
+	if c == nil || c.Parent == nil || c.Parent.ID != "connections" {
+		return connKey{}, false
+	}
+	s := c.Parent.Parent
+	if s == nil || s.Parent == nil || s.Parent.ID != "staff" {
+		return connKey{}, false
+	}
+	t := s.Parent.Parent
+	if t == nil || t.Parent == nil || t.Parent.ID != "tenants" {
+		return connKey{}, false
+	}
+	return connKey{t.ID, s.ID, c.ID}, true
+}
+
+func (r *Renewer) pageSize() int {
+	if r.PageSize > 0 {
+		return r.PageSize
+	}
+	return DefaultPageSize
+}
+
+// pages runs q ordered by field in pages (cursor = last document), calling fn per document.
+func (r *Renewer) pages(ctx context.Context, q firestore.Query, field string, st *ScanStats, fn func(*firestore.DocumentSnapshot)) error {
+	q = q.OrderBy(field, firestore.Asc).OrderBy(firestore.DocumentID, firestore.Asc).Limit(r.pageSize())
+	var last *firestore.DocumentSnapshot
+	for {
+		pq := q
+		if last != nil {
+			pq = q.StartAfter(last)
+		}
+		it := pq.Documents(ctx)
+		n := 0
+		for {
+			snap, err := it.Next()
+			if errors.Is(err, iterator.Done) {
+				break
+			}
+			if err != nil {
+				it.Stop()
+				return err
+			}
+			n++
+			last = snap
+			fn(snap)
+		}
+		it.Stop()
+		st.Pages++
+		st.Reads += max(n, 1) // a query that returns nothing is billed one read
+		r.Counters.Reads.Add(int64(max(n, 1)))
+		if n < r.pageSize() {
+			return nil
+		}
+	}
+}
+
+// Scan is the scheduler tick: it finds the connections with renewal work and publishes
+// one renew-channels message per connection. It reads only index-backed query results
+// (projected to the ordering field) and the candidate connections; it never calls Google.
+func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
+	t0 := time.Now()
+	var st ScanStats
+	found := map[connKey]bool{} // → known active
+	add := func(active bool) func(*firestore.DocumentSnapshot) {
+		return func(s *firestore.DocumentSnapshot) {
+			var k connKey
+			var ok bool
+			if active {
+				k, ok = connOfConnection(s.Ref)
+			} else {
+				k, ok = connOfCalendar(s.Ref)
+			}
+			if ok {
+				found[k] = found[k] || active
+			}
+		}
+	}
+	cals := r.Store.FS.CollectionGroup("calendars")
+	type q struct {
+		field string
+		below time.Time
+		count *int
+	}
+	for _, x := range []q{
+		{"channelExpiry", now.Add(r.margin()), &st.Expiring},
+		{"lastSyncAt", now.Add(-r.safety()), &st.SafetyDue},
+		{"lastFullSyncAt", now.Add(-r.full()), &st.FullDue},
+	} {
+		query := cals.Where("selected", "==", true).Where(x.field, "<", x.below).Select(x.field)
+		f := add(false)
+		err := r.pages(ctx, query, x.field, &st, func(s *firestore.DocumentSnapshot) { *x.count++; f(s) })
+		if err != nil {
+			return st, fmt.Errorf("renew tick: query calendars by %s: %w", x.field, err)
+		}
+	}
+	if r.Lists != nil {
+		query := r.Store.FS.CollectionGroup("connections").Where("status", "==", store.StatusActive).
+			Where("lastListSyncAt", "<", now.Add(-r.listEvery())).Select("lastListSyncAt")
+		f := add(true)
+		err := r.pages(ctx, query, "lastListSyncAt", &st, func(s *firestore.DocumentSnapshot) { st.ListDue++; f(s) })
+		if err != nil {
+			return st, fmt.Errorf("renew tick: query connections: %w", err)
+		}
+	}
+	// Connections found only through their calendars: skip those that are not active
+	// (reauth_required calendars keep old timestamps until the staff member reconnects).
+	var check []connKey
+	for k, active := range found {
+		if !active {
+			check = append(check, k)
+		}
+	}
+	for i := 0; i < len(check); i += 300 {
+		chunk := check[i:min(i+300, len(check))]
+		refs := make([]*firestore.DocumentRef, len(chunk))
+		for j, k := range chunk {
+			refs[j] = r.Store.Connection(k.tenant, k.staff, k.conn)
+		}
+		snaps, err := r.Store.FS.GetAll(ctx, refs)
+		st.Reads += len(refs)
+		r.Counters.Reads.Add(int64(len(refs)))
+		if err != nil {
+			return st, fmt.Errorf("renew tick: read connections: %w", err)
+		}
+		for j, s := range snaps {
+			status := ""
+			if s.Exists() {
+				if v, err := s.DataAt("status"); err == nil {
+					status, _ = v.(string)
+				}
+			}
+			if status == store.StatusActive {
+				found[chunk[j]] = true
+			} else {
+				delete(found, chunk[j])
+				st.Inactive++
+			}
+		}
+	}
+	st.Candidates = len(found)
+	err := r.publishAll(ctx, found, &st)
+	st.DurationMs = time.Since(t0).Milliseconds()
+	r.log().InfoContext(ctx, "renew.tick", "event", "renew.tick", "expiring", st.Expiring, "safetyDue", st.SafetyDue,
+		"fullDue", st.FullDue, "listDue", st.ListDue, "candidates", st.Candidates, "inactive", st.Inactive,
+		"published", st.Published, "reads", st.Reads, "pages", st.Pages, "durationMs", st.DurationMs)
+	return st, err
+}
+
+// publishAll sends one renew-channels message per connection, a bounded number at once.
+func (r *Renewer) publishAll(ctx context.Context, conns map[connKey]bool, st *ScanStats) error {
+	workers := r.PublishWorkers
+	if workers <= 0 {
+		workers = 32
+	}
+	work := make(chan connKey)
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for k := range work {
+				err := r.Publish(ctx, topology.RenewChannels, messages.Renew{Tenant: k.tenant, Staff: k.staff, Connection: k.conn})
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				} else {
+					st.Published++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for k := range conns {
+		work <- k
+	}
+	close(work)
+	wg.Wait()
+	if len(errs) > 0 {
+		// Redeliver the tick; connections already published are idempotent to redo.
+		return fmt.Errorf("renew tick: %d of %d publishes failed: %w", len(errs), len(conns), errs[0])
+	}
+	return nil
+}
