@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"reflect"
 	"time"
 
 	"github.com/belbo/calsync/scripts/ops/opslib"
@@ -81,6 +82,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, tool
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var exec func(ctx context.Context, t *opslib.Tool) (any, error)
+	var validate func() error // checks the flags before anything is contacted
 	switch cmd {
 	case "inspect":
 		var o opslib.InspectOptions
@@ -88,6 +90,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, tool
 		fs.StringVar(&o.Staff, "staff", "", "staff id")
 		fs.StringVar(&o.Connection, "connection", "", "connection id (default: all of the staff member's)")
 		fs.BoolVar(&o.ShowEmail, "show-email", false, "include e-mail addresses and Google calendar ids")
+		validate = func() error { return o.Validate() }
 		exec = func(ctx context.Context, t *opslib.Tool) (any, error) { return t.Inspect(ctx, o) }
 	case "resync":
 		var s opslib.Scope
@@ -97,6 +100,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, tool
 		fs.StringVar(&s.Connection, "connection", "", "connection id")
 		fs.StringVar(&s.Calendar, "calendar", "", "Google calendar id or calendar document id (needs -connection)")
 		full := fs.Bool("full", false, "full resync (list everything again, delete what Google no longer has)")
+		validate = func() error { return s.Validate() }
 		exec = func(ctx context.Context, t *opslib.Tool) (any, error) { return t.Resync(ctx, s, *full) }
 	case "dlq":
 		if len(args) == 0 || (args[0] != "list" && args[0] != "replay") {
@@ -108,6 +112,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, tool
 		fs.StringVar(&o.Topic, "topic", "", "calendar-sync | calendar-export | renew-channels")
 		fs.IntVar(&o.Max, "max", 100, "at most this many messages")
 		fs.DurationVar(&o.Wait, "wait", 5*time.Second, "how long one pull waits for messages")
+		validate = func() error { return o.Validate() }
 		exec = func(ctx context.Context, t *opslib.Tool) (any, error) {
 			if sub == "list" {
 				ms, err := t.DLQList(ctx, o)
@@ -138,6 +143,11 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, tool
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: %s: unexpected arguments %q", errUsage, cmd, fs.Args())
 	}
+	if validate != nil {
+		if err := validate(); err != nil {
+			return fmt.Errorf("%w: %s: %v", errUsage, cmd, err)
+		}
+	}
 	if tool == nil {
 		env, err := config.FromOS()
 		if err != nil {
@@ -160,7 +170,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, tool
 		tool = opslib.New(p)
 	}
 	out, err := exec(ctx, tool)
-	if out != nil {
+	if v := reflect.ValueOf(out); out != nil && !(v.Kind() == reflect.Pointer && v.IsNil()) {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if eerr := enc.Encode(out); eerr != nil && err == nil {

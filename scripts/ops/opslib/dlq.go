@@ -34,6 +34,12 @@ type DLQOptions struct {
 	Wait  time.Duration // how long one pull waits for messages (default 5 s)
 }
 
+// Validate checks the topic.
+func (o DLQOptions) Validate() error {
+	_, err := o.normalise()
+	return err
+}
+
 func (o DLQOptions) normalise() (DLQOptions, error) {
 	known := false
 	for _, r := range topology.Routes {

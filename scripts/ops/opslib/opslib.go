@@ -99,11 +99,19 @@ func tp(t time.Time) *time.Time {
 	return &u
 }
 
+// Validate checks the ids.
+func (o InspectOptions) Validate() error {
+	if !messages.ValidID(o.Tenant) || !messages.ValidID(o.Staff) || o.Connection != "" && !messages.ValidID(o.Connection) {
+		return errors.New("inspect needs -tenant and -staff (ids of A–Z a–z 0–9 _ -)")
+	}
+	return nil
+}
+
 // Inspect reports a staff member's connections (or one), their calendars' bookkeeping
 // and their health.
 func (t *Tool) Inspect(ctx context.Context, o InspectOptions) (*InspectReport, error) {
-	if !messages.ValidID(o.Tenant) || !messages.ValidID(o.Staff) {
-		return nil, errors.New("inspect needs -tenant and -staff (ids of A–Z a–z 0–9 _ -)")
+	if err := o.Validate(); err != nil {
+		return nil, err
 	}
 	now, err := t.P.Now(ctx)
 	if err != nil {
@@ -166,7 +174,8 @@ type Scope struct {
 	Tenant, Staff, Connection, Calendar string
 }
 
-func (s Scope) validate() error {
+// Validate checks that the scope is complete and its ids well-formed.
+func (s Scope) Validate() error {
 	switch {
 	case s.All && (s.Tenant != "" || s.Staff != "" || s.Connection != "" || s.Calendar != ""):
 		return errors.New("-all cannot be combined with -tenant/-staff/-connection/-calendar")
@@ -250,7 +259,7 @@ type ResyncReport struct {
 // Resync publishes a calendar-sync message (reason full or safety) for every selected
 // calendar of the active connections in scope. Running it twice only syncs twice.
 func (t *Tool) Resync(ctx context.Context, s Scope, full bool) (*ResyncReport, error) {
-	if err := s.validate(); err != nil {
+	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	ctx, trace := withTrace(ctx)
