@@ -238,6 +238,8 @@
       cb.checked = cal.selected;
       notice("ok", cal.selected ? "“" + cal.name + "” is now synced; its events appear in the week below within seconds." : "“" + cal.name + "” is no longer synced.");
       loadWeek(false);
+      // the first sync runs in the background: look again soon rather than at the next tick
+      [500, 1000, 1500, 2500].forEach((ms) => setTimeout(() => loadWeek(false), ms));
     } catch (e) {
       cb.checked = !cb.checked;
       notice("error", "Could not change “" + cal.name + "”: " + e.message);

@@ -407,7 +407,27 @@ func TestBrowserEndToEnd(t *testing.T) {
 		`[...document.querySelectorAll('#week [data-event-id]')].some(e => e.textContent.includes('Gym'))`)
 	screenshot(t, ctx, "settings.png")
 
-	// 8. Disconnect: confirmation, then nothing left.
+	// 8. Book Thursday 15:00 and cancel it with the confirmation's cancel link: the time
+	// is offered again.
+	step("book and cancel with the cancel link")
+	openWidget()
+	waitJS(t, ctx, "Thursday 15:00 offered", short, has(thu(15, 0)))
+	run(t, ctx, "book Thursday 15:00", short,
+		chromedp.Click(css(slot(thu(15, 0)))),
+		chromedp.WaitVisible(css("#csw-name")),
+		chromedp.SendKeys(css("#csw-name"), "Max Mustermann"),
+		chromedp.SendKeys(css("#csw-email"), "max@example.org"),
+		chromedp.Click(css("#csw-book")),
+		chromedp.WaitVisible(css("#csw-cancel")),
+		chromedp.Click(css("#csw-cancel")),
+		chromedp.WaitVisible(css("#csw-cancelled")))
+	openWidget()
+	waitJS(t, ctx, "Thursday 15:00 offered again after cancelling", sync, has(thu(15, 0)))
+	run(t, ctx, "back to the settings page", short,
+		chromedp.Navigate(sys.URL+"/settings.html?staff=anna"),
+		chromedp.WaitVisible(css("#disconnect")))
+
+	// 9. Disconnect: confirmation, then nothing left.
 	step("disconnect")
 	run(t, ctx, "disconnect", short,
 		chromedp.Click(css("#disconnect")),
