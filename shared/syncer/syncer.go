@@ -85,6 +85,11 @@ type Syncer struct {
 	Parallel int
 	// PageSize is events.list maxResults (default 2500, Google's maximum).
 	PageSize int64
+	// LoopDelay is how long the lease holder waits before it lists again because
+	// notifications arrived during its pass (default 1s; negative = no wait). A storm of
+	// notifications arrives over a second or two; waiting lets it collapse into one more
+	// pass instead of one per pass duration.
+	LoopDelay time.Duration
 }
 
 // Stats of one Run (all loops).
@@ -110,6 +115,13 @@ func (s *Syncer) horizon() time.Duration {
 		return s.Horizon
 	}
 	return DefaultHorizon
+}
+
+func (s *Syncer) loopDelay() time.Duration {
+	if s.LoopDelay == 0 {
+		return time.Second
+	}
+	return s.LoopDelay
 }
 
 func (s *Syncer) pageSize() int64 {
@@ -214,6 +226,13 @@ func (r *run) do(ctx context.Context) error {
 		if err != nil || !again {
 			return err
 		}
+		if d := r.s.loopDelay(); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+				return r.releaseAfter(context.WithoutCancel(ctx), ctx.Err())
+			}
+		}
 		if loop+1 >= MaxLoops {
 			// Hand over: release and publish a fresh message for the remaining changes.
 			if err := r.release(ctx, map[string]any{"dirty": false}); err != nil {
@@ -240,19 +259,7 @@ func (r *run) acquire(ctx context.Context) (bool, error) {
 	st := r.s.Store
 	calRef := st.Doc(r.ref)
 	connRef := st.Connection(r.ref.Tenant, r.ref.Staff, r.ref.Connection)
-	connSnap, err := connRef.Get(ctx)
-	if status.Code(err) == codes.NotFound {
-		r.st.Outcome = "skipped_missing"
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("read connection %s: %w", r.ref.Connection, err)
-	}
-	var conn store.Connection
-	if err := connSnap.DataTo(&conn); err != nil {
-		return false, fmt.Errorf("decode connection %s: %w", r.ref.Connection, err)
-	}
-	conn.ID = connRef.ID
+	var conn *store.Connection // read once, when the lease looks free
 	for attempt := 0; attempt < 50; attempt++ {
 		snap, err := calRef.Get(ctx)
 		if status.Code(err) == codes.NotFound {
@@ -267,7 +274,7 @@ func (r *run) acquire(ctx context.Context) (bool, error) {
 			return false, fmt.Errorf("decode calendar %s: %w", r.ref, err)
 		}
 		cal.DocID = calRef.ID
-		if !cal.Selected || conn.Status != store.StatusActive {
+		if !cal.Selected {
 			r.st.Outcome = "skipped_inactive"
 			return false, nil
 		}
@@ -286,11 +293,30 @@ func (r *run) acquire(ctx context.Context) (bool, error) {
 			}
 			continue
 		}
+		if conn == nil {
+			connSnap, err := connRef.Get(ctx)
+			if status.Code(err) == codes.NotFound {
+				r.st.Outcome = "skipped_missing"
+				return false, nil
+			}
+			if err != nil {
+				return false, fmt.Errorf("read connection %s: %w", r.ref.Connection, err)
+			}
+			conn = &store.Connection{}
+			if err := connSnap.DataTo(conn); err != nil {
+				return false, fmt.Errorf("decode connection %s: %w", r.ref.Connection, err)
+			}
+			conn.ID = connRef.ID
+		}
+		if conn.Status != store.StatusActive {
+			r.st.Outcome = "skipped_inactive"
+			return false, nil
+		}
 		_, err = calRef.Update(ctx, []firestore.Update{
 			{Path: "leaseOwner", Value: r.owner}, {Path: "leaseUntil", Value: r.leaseUntil()}, {Path: "dirty", Value: false},
 		}, pre)
 		if err == nil {
-			r.cal, r.conn = &cal, &conn
+			r.cal, r.conn = &cal, conn
 			r.st.Outcome = ""
 			return true, nil
 		}
@@ -753,20 +779,28 @@ func (r *run) commit(ctx context.Context, ws []write) error {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			b := r.s.Store.FS.Batch()
-			for _, w := range chunk {
-				switch {
-				case w.del:
-					b.Delete(w.ref)
-				case w.update != nil:
-					b.Update(w.ref, w.update)
-				case w.merge != nil:
-					b.Set(w.ref, w.data, firestore.Merge(w.merge...))
-				default:
-					b.Set(w.ref, w.data)
+			// A write-only transaction is an atomic batch of ≤ 500 writes (WriteBatch is
+			// deprecated; BulkWriter ramps up from 500 writes/s, too slow for a full sync).
+			err := r.s.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+				for _, w := range chunk {
+					var err error
+					switch {
+					case w.del:
+						err = tx.Delete(w.ref)
+					case w.update != nil:
+						err = tx.Update(w.ref, w.update)
+					case w.merge != nil:
+						err = tx.Set(w.ref, w.data, firestore.Merge(w.merge...))
+					default:
+						err = tx.Set(w.ref, w.data)
+					}
+					if err != nil {
+						return err
+					}
 				}
-			}
-			if _, err := b.Commit(ctx); err != nil {
+				return nil
+			})
+			if err != nil {
 				mu.Lock()
 				errs = append(errs, err)
 				mu.Unlock()
