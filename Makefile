@@ -14,6 +14,7 @@ run: ## the whole system locally on the real emulators (Ctrl-C stops everything)
 test: lint test-go tf-check ## every test: lint, unit + emulator + end-to-end + browser tests, Terraform checks
 
 test-go:
+	scripts/ensure-chromium.sh
 	scripts/with-emulators.sh $(GO) test -count=1 -timeout 25m $(PKGS)
 
 lint: tools

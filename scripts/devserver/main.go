@@ -49,6 +49,7 @@ func run(addr, googleAddr, webDir string, seed bool) error {
 		return err
 	}
 	fg := fakegoogle.New(fakegoogle.Options{Start: time.Now().UTC().Truncate(time.Second), ClientID: env.OAuthClientID, ClientSecret: os.Getenv("SECRET_OAUTH_CLIENT_SECRET")})
+	go tick(ctx, fg)
 	gln, err := net.Listen("tcp", googleAddr)
 	if err != nil {
 		return fmt.Errorf("listen fake Google: %w", err)
@@ -129,5 +130,22 @@ Press Ctrl-C to stop.
 		return nil
 	case err := <-errc:
 		return err
+	}
+}
+
+// tick lets the fake Google's clock (the whole local system's clock, CLOCK_URL) run with
+// real time, keeping any offset added through its control API.
+func tick(ctx context.Context, fg *fakegoogle.Server) {
+	last := time.Now()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			fg.Advance(now.Sub(last))
+			last = now
+		}
 	}
 }
