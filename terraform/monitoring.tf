@@ -11,7 +11,7 @@ locals {
   event_metrics = {
     sync_done = {
       event       = "sync.done"
-      description = "SyncCalendar finished a sync (outcome ok|error|reauth_required|skipped)."
+      description = "SyncCalendar finished a sync (outcome ok|retry|failed_permanent|error|reauth_required|skipped)."
       labels      = { outcome = "outcome", error_class = "errorClass" }
     }
     renew_channel = {
@@ -191,9 +191,9 @@ resource "google_monitoring_alert_policy" "sync_failure_rate" {
   user_labels  = { system = "calsync", alert = "sync-failure-rate" }
 
   conditions {
-    display_name = "share of sync.done with outcome=error over 15 min"
+    display_name = "share of sync.done that failed (error, retry, failed_permanent) over 15 min"
     condition_threshold {
-      filter             = "resource.type=\"cloud_run_revision\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.event["sync_done"].name}\" AND metric.labels.outcome=\"error\""
+      filter             = "resource.type=\"cloud_run_revision\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.event["sync_done"].name}\" AND metric.labels.outcome=one_of(\"error\", \"retry\", \"failed_permanent\")"
       denominator_filter = "resource.type=\"cloud_run_revision\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.event["sync_done"].name}\""
       comparison         = "COMPARISON_GT"
       threshold_value    = var.sync_failure_rate_threshold
