@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"google.golang.org/api/calendar/v3"
+
+	"github.com/belbo/calsync/shared/store"
 )
 
 type eventsBody struct {
@@ -72,6 +74,18 @@ func TestSyncEndToEndThroughPush(t *testing.T) {
 		_, got, _ = h.events("t1", "eve", from, to)
 		return len(got.Events) == 0
 	})
+	var cal *store.Calendar
+	eventually(t, 30*time.Second, "the lease released", func() bool {
+		c, err := h.Stack.Platform.Store.GetCalendar(context.Background(), store.CalRef{Tenant: "t1", Staff: "eve", Connection: conn, Calendar: store.CalendarDocID(primary)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cal = c
+		return c.LeaseOwner == ""
+	})
+	if cal.LastPushAt.IsZero() || cal.LastSyncAt.Before(cal.LastPushAt) || cal.SyncToken == "" || cal.LeaseOwner != "" {
+		t.Errorf("calendar bookkeeping: lastPushAt %v lastSyncAt %v token %q lease %q", cal.LastPushAt, cal.LastSyncAt, cal.SyncToken, cal.LeaseOwner)
+	}
 	logs := h.Logs.String()
 	for _, want := range []string{`"event":"webhook.notification"`, `"outcome":"published"`, `"event":"sync.done"`} {
 		if !strings.Contains(logs, want) {
@@ -88,7 +102,6 @@ func TestSyncEndToEndThroughPush(t *testing.T) {
 			t.Errorf("%s holds %q", path, leak)
 		}
 	}
-	_ = context.Background()
 }
 
 func TestEventsAPIValidation(t *testing.T) {

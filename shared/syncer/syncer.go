@@ -284,7 +284,7 @@ func (r *run) acquire(ctx context.Context) (bool, error) {
 			if cal.Dirty {
 				return false, nil
 			}
-			_, err := calRef.Update(ctx, []firestore.Update{{Path: "dirty", Value: true}}, pre)
+			_, err := calRef.Update(ctx, r.pushed([]firestore.Update{{Path: "dirty", Value: true}}), pre)
 			if err == nil {
 				return false, nil
 			}
@@ -312,9 +312,9 @@ func (r *run) acquire(ctx context.Context) (bool, error) {
 			r.st.Outcome = "skipped_inactive"
 			return false, nil
 		}
-		_, err = calRef.Update(ctx, []firestore.Update{
+		_, err = calRef.Update(ctx, r.pushed([]firestore.Update{
 			{Path: "leaseOwner", Value: r.owner}, {Path: "leaseUntil", Value: r.leaseUntil()}, {Path: "dirty", Value: false},
-		}, pre)
+		}), pre)
 		if err == nil {
 			r.cal, r.conn = &cal, conn
 			r.st.Outcome = ""
@@ -325,6 +325,16 @@ func (r *run) acquire(ctx context.Context) (bool, error) {
 		}
 	}
 	return false, fmt.Errorf("take lease of %s: too much contention", r.ref)
+}
+
+// pushed adds lastPushAt for a push-triggered message. The webhook itself writes nothing
+// (one read per notification); the time is recorded here, in a write that happens anyway,
+// so health can tell a push that no sync has followed (lastPushAt > lastSyncAt).
+func (r *run) pushed(ups []firestore.Update) []firestore.Update {
+	if r.msg.Reason == "push" {
+		ups = append(ups, firestore.Update{Path: "lastPushAt", Value: r.now})
+	}
+	return ups
 }
 
 func casFailed(err error) bool {
@@ -457,7 +467,7 @@ func (r *run) finish(ctx context.Context, token string) (bool, error) {
 			return errLeaseLost
 		}
 		ups := []firestore.Update{
-			{Path: "syncToken", Value: token}, {Path: "lastSyncAt", Value: r.now},
+			{Path: "syncToken", Value: token}, {Path: "lastSyncAt", Value: r.now.Add(time.Since(r.t0))},
 			{Path: "consecutiveFailures", Value: 0}, {Path: "lastErrorClass", Value: ""},
 			{Path: "syncRuns", Value: firestore.Increment(1)},
 		}
