@@ -3,6 +3,7 @@ package localstack
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -118,5 +119,67 @@ func TestEventsAPIValidation(t *testing.T) {
 	code, body := h.manage("GET", base+"?from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z", nil)
 	if code != 200 || !strings.Contains(string(body), `"events":[]`) {
 		t.Fatalf("empty list: %d %s", code, body)
+	}
+}
+
+// TestEventsAPIPagingAndScope seeds Firestore directly: only selected calendars of active
+// connections count, events overlapping [from, to) are returned sorted, 500 per page.
+func TestEventsAPIPagingAndScope(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	ctx := context.Background()
+	st := h.Stack.Platform.Store
+	from := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	to := from.Add(30 * 24 * time.Hour)
+	seed := func(conn, status, calID string, selected bool, n int, off time.Duration) {
+		if _, err := st.Connection("t1", "s1", conn).Set(ctx, map[string]any{"status": status, "tenant": "t1", "staff": "s1"}); err != nil {
+			t.Fatal(err)
+		}
+		ref := store.CalRef{Tenant: "t1", Staff: "s1", Connection: conn, Calendar: store.CalendarDocID(calID)}
+		if _, err := st.Doc(ref).Set(ctx, store.Calendar{GoogleID: calID, Color: "#123456", Selected: selected}); err != nil {
+			t.Fatal(err)
+		}
+		bw := st.FS.BulkWriter(ctx)
+		for i := range n {
+			s := from.Add(off + time.Duration(i)*time.Hour)
+			if _, err := bw.Set(st.Doc(ref).Collection("events").Doc(fmt.Sprintf("e%04d", i)), store.Event{Title: "t", Start: s, End: s.Add(30 * time.Minute), Busy: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		bw.End()
+	}
+	seed("c1", store.StatusActive, "work@example.com", true, 620, 0)
+	seed("c1", store.StatusActive, "private@example.com", false, 5, 0)
+	seed("c2", store.StatusReauthRequired, "old@example.com", true, 5, 0)
+	// One long event starting before the window still overlaps it; one ends exactly at from.
+	ref := store.CalRef{Tenant: "t1", Staff: "s1", Connection: "c1", Calendar: store.CalendarDocID("work@example.com")}
+	_, _ = st.Doc(ref).Collection("events").Doc("long").Set(ctx, store.Event{Start: from.Add(-48 * time.Hour), End: from.Add(time.Hour), AllDay: true})
+	_, _ = st.Doc(ref).Collection("events").Doc("before").Set(ctx, store.Event{Start: from.Add(-time.Hour), End: from})
+
+	code, p1, body := h.events("t1", "s1", from, to)
+	if code != 200 || len(p1.Events) != 500 || p1.NextPageToken == "" {
+		t.Fatalf("page 1: %d %d events, token %q: %.300s", code, len(p1.Events), p1.NextPageToken, body)
+	}
+	if p1.Events[0].ID != "long" || p1.Events[0].CalendarID != "work@example.com" || p1.Events[0].Color != "#123456" {
+		t.Fatalf("first event = %+v", p1.Events[0])
+	}
+	q := url.Values{"from": {from.Format(time.RFC3339)}, "to": {to.Format(time.RFC3339)}, "pageToken": {p1.NextPageToken}}
+	code, raw := h.manage("GET", staffPath("t1", "s1")+"/events?"+q.Encode(), nil)
+	var p2 eventsBody
+	if code != 200 || json.Unmarshal(raw, &p2) != nil || len(p2.Events) != 121 || p2.NextPageToken != "" {
+		t.Fatalf("page 2: %d %d events %q", code, len(p2.Events), p2.NextPageToken)
+	}
+	all := append(p1.Events, p2.Events...)
+	for i := 1; i < len(all); i++ {
+		if all[i].Start.Before(all[i-1].Start) {
+			t.Fatalf("not sorted at %d", i)
+		}
+		if all[i].ID == "before" || all[i].CalendarID != "work@example.com" {
+			t.Fatalf("event out of scope: %+v", all[i])
+		}
+	}
+	q.Set("from", from.Add(time.Hour).Format(time.RFC3339))
+	if code, _ := h.manage("GET", staffPath("t1", "s1")+"/events?"+q.Encode(), nil); code != 400 {
+		t.Fatalf("page token of another query: %d", code)
 	}
 }

@@ -414,9 +414,13 @@ func (r *run) fail(ctx context.Context, err error) error {
 	class := googlecal.Classify(err)
 	var ge *googleError
 	if !errors.As(err, &ge) {
-		class = googlecal.ClassOther // Firestore or our own trouble: retry
-		r.st.ErrClass = "internal"
-		return r.releaseAfter(ctx, err)
+		// Firestore or our own trouble: record it, release, retry.
+		r.st.ErrClass, r.st.Outcome = "internal", "retry"
+		rec := map[string]any{"lastErrorClass": "internal", "lastErrorAt": r.now, "consecutiveFailures": firestore.Increment(1)}
+		if rerr := r.release(context.WithoutCancel(ctx), rec); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
 	}
 	r.st.ErrClass = string(class)
 	record := map[string]any{"lastErrorClass": string(class), "lastErrorAt": r.now, "consecutiveFailures": firestore.Increment(1)}
