@@ -226,24 +226,22 @@ func (r *run) do(ctx context.Context) error {
 		if err != nil || !again {
 			return err
 		}
+		if loop+1 >= MaxLoops && r.s.Publish != nil {
+			// Hand over: release and publish a fresh message for the remaining changes, so
+			// one invocation never runs forever.
+			if err := r.release(ctx, nil); err != nil {
+				return err
+			}
+			m := r.msg
+			m.Reason = "push"
+			return r.s.Publish(ctx, topology.CalendarSync, m)
+		}
 		if d := r.s.loopDelay(); d > 0 {
 			select {
 			case <-time.After(d):
 			case <-ctx.Done():
 				return r.releaseAfter(context.WithoutCancel(ctx), ctx.Err())
 			}
-		}
-		if loop+1 >= MaxLoops {
-			// Hand over: release and publish a fresh message for the remaining changes.
-			if err := r.release(ctx, map[string]any{"dirty": false}); err != nil {
-				return err
-			}
-			if r.s.Publish != nil {
-				m := r.msg
-				m.Reason = "push"
-				return r.s.Publish(ctx, topology.CalendarSync, m)
-			}
-			return nil
 		}
 	}
 }
