@@ -1,0 +1,61 @@
+package renewal
+
+import (
+	"testing"
+	"time"
+
+	"cloud.google.com/go/firestore"
+
+	"github.com/belbo/calsync/shared/store"
+)
+
+func TestNeed(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 2, 7, 0, 0, 0, time.UTC)
+	r := &Renewer{Margin: 24 * time.Hour}
+	ch := &store.Channel{ID: "ch-1", ResourceID: "res", TokenHash: "h", Expiry: now.Add(72 * time.Hour)}
+	good := map[string]*store.ChannelLookup{"ch-1": {ResourceID: "res", TokenHash: "h"}}
+	cal := func(sel bool, c *store.Channel, st renewState) *calDoc {
+		return &calDoc{Calendar: store.Calendar{Selected: sel, Channel: c}, Renewal: &st}
+	}
+	with := func(exp time.Time) *store.Channel { c := *ch; c.Expiry = exp; return &c }
+	for name, tc := range map[string]struct {
+		c       *calDoc
+		lookups map[string]*store.ChannelLookup
+		want    string
+	}{
+		"fresh":              {cal(true, ch, renewState{}), good, ""},
+		"missing":            {cal(true, nil, renewState{}), good, needMissing},
+		"expired":            {cal(true, with(now), renewState{}), good, needExpired},
+		"expiring":           {cal(true, with(now.Add(23*time.Hour)), renewState{}), good, needExpiring},
+		"lookup gone":        {cal(true, ch, renewState{}), map[string]*store.ChannelLookup{}, needRejected},
+		"lookup other token": {cal(true, ch, renewState{}), map[string]*store.ChannelLookup{"ch-1": {ResourceID: "res", TokenHash: "x"}}, needRejected},
+		"lookups unknown":    {cal(true, ch, renewState{}), nil, ""},
+		"retired leftovers":  {cal(true, ch, renewState{Retired: []chanRef{{"ch-0", "res"}}}), good, needCleanup},
+		"dead pending":       {cal(true, ch, renewState{Pending: &chanRef{"ch-2", "res"}, Until: now.Add(-time.Second)}), good, needCleanup},
+		"live pending":       {cal(true, ch, renewState{Pending: &chanRef{"ch-2", "res"}, Until: now.Add(time.Minute)}), good, ""},
+		"unselected clean":   {cal(false, nil, renewState{}), nil, ""},
+		"unselected channel": {cal(false, ch, renewState{}), nil, needCleanup},
+	} {
+		if got := r.need(tc.c, tc.lookups, now); got != tc.want {
+			t.Errorf("%s: need = %q, want %q", name, got, tc.want)
+		}
+	}
+}
+
+func TestConnOfCalendar(t *testing.T) {
+	t.Parallel()
+	fs := &firestore.Client{}
+	st := store.New(fs)
+	ref := st.Calendar("t1", "s1", "g1", "c1")
+	k, ok := connOfCalendar(ref)
+	if !ok || k != (connKey{"t1", "s1", "g1"}) {
+		t.Fatalf("connOfCalendar(%s) = %v %v", ref.Path, k, ok)
+	}
+	if _, ok := connOfCalendar(fs.Collection("other").Doc("x").Collection("calendars").Doc("c")); ok {
+		t.Fatal("a calendars collection outside a connection was accepted")
+	}
+	if k, ok := connOfConnection(st.Connection("t1", "s1", "g1")); !ok || k.conn != "g1" {
+		t.Fatalf("connOfConnection = %v %v", k, ok)
+	}
+}
