@@ -110,6 +110,10 @@ var ErrCrash = errors.New("syncer: run aborted between pages")
 
 var errLeaseLost = errors.New("syncer: lease lost")
 
+// ErrLeaseStalled is returned (so Pub/Sub redelivers) when another run's lease has not
+// been renewed for more than half its TTL: its worker probably died.
+var ErrLeaseStalled = errors.New("syncer: calendar leased by a stalled run; retry later")
+
 func (s *Syncer) horizon() time.Duration {
 	if s.Horizon > 0 {
 		return s.Horizon
@@ -279,11 +283,26 @@ func (r *run) acquire(ctx context.Context) (bool, error) {
 		pre := firestore.LastUpdateTime(snap.UpdateTime)
 		if cal.LeaseOwner != "" && cal.LeaseUntil.After(r.now) {
 			r.st.Outcome = "coalesced"
+			// A live holder renews its lease after every page and pass, so its lease stays
+			// about LeaseTTL ahead. A lease that has aged past half its TTL probably belongs
+			// to a worker that died: ask Pub/Sub to redeliver (with backoff) instead of
+			// acknowledging, so the change is picked up once the lease has expired rather
+			// than at the next safety-net sync.
+			stalled := cal.LeaseUntil.Sub(r.now) < r.s.leaseTTL()/2
+			if stalled {
+				r.st.Outcome = "waiting"
+			}
 			if cal.Dirty {
+				if stalled {
+					return false, ErrLeaseStalled
+				}
 				return false, nil
 			}
 			_, err := calRef.Update(ctx, r.pushed([]firestore.Update{{Path: "dirty", Value: true}}), pre)
 			if err == nil {
+				if stalled {
+					return false, ErrLeaseStalled
+				}
 				return false, nil
 			}
 			if !casFailed(err) {

@@ -79,7 +79,13 @@ func TestCrashBetweenPagesKeepsTokenAndRerunConverges(t *testing.T) {
 	if st := e.mustRun(); st.Outcome != "coalesced" {
 		t.Fatalf("outcome while leased = %q", st.Outcome)
 	}
-	e.FG.Advance(3 * time.Minute) // lease expires
+	// Once the lease has aged past half its TTL without renewal, messages ask for
+	// redelivery instead of being acknowledged; after expiry the redelivery repairs.
+	e.FG.Advance(90 * time.Second)
+	if _, err := e.run(); !errors.Is(err, syncer.ErrLeaseStalled) {
+		t.Fatalf("run on a stalled lease = %v, want ErrLeaseStalled", err)
+	}
+	e.FG.Advance(90 * time.Second) // lease expires
 	e.mustRun()
 	e.converged()
 	if e.calDoc().SyncToken == before {
