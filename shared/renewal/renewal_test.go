@@ -9,7 +9,7 @@ import (
 	"github.com/belbo/calsync/shared/store"
 )
 
-func TestNeed(t *testing.T) {
+func TestRenewNeed(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 2, 7, 0, 0, 0, time.UTC)
 	r := &Renewer{Margin: 24 * time.Hour}
@@ -43,7 +43,7 @@ func TestNeed(t *testing.T) {
 	}
 }
 
-func TestConnOfCalendar(t *testing.T) {
+func TestRenewConnOfCalendar(t *testing.T) {
 	t.Parallel()
 	fs := &firestore.Client{}
 	st := store.New(fs)
