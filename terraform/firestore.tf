@@ -68,3 +68,32 @@ resource "google_firestore_index" "bookings_status_start" {
     order      = "ASCENDING"
   }
 }
+
+# RenewChannels' tick (shared/renewal): selected calendars whose channel expires soon, that
+# have not synced or fully resynced for a while, and active connections due a calendar-list
+# pass. Equality plus range across all tenants needs composite collection-group indexes.
+locals {
+  renewal_indexes = {
+    "calendars-selected-channelExpiry"  = { collection = "calendars", eq = "selected", range = "channelExpiry" }
+    "calendars-selected-lastSyncAt"     = { collection = "calendars", eq = "selected", range = "lastSyncAt" }
+    "calendars-selected-lastFullSyncAt" = { collection = "calendars", eq = "selected", range = "lastFullSyncAt" }
+    "connections-status-lastListSyncAt" = { collection = "connections", eq = "status", range = "lastListSyncAt" }
+  }
+}
+
+resource "google_firestore_index" "renewal" {
+  for_each = local.renewal_indexes
+
+  database    = google_firestore_database.default.name
+  collection  = each.value.collection
+  query_scope = "COLLECTION_GROUP"
+
+  fields {
+    field_path = each.value.eq
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = each.value.range
+    order      = "ASCENDING"
+  }
+}
