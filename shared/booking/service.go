@@ -86,7 +86,7 @@ type Options struct {
 	Source string
 }
 
-// LockDoc is tenants/{t}/staff/{s}/bookingLocks/{yyyy-mm-dd}: one per UTC day. Every
+// lockRefs are tenants/{t}/staff/{s}/bookingLocks/{yyyy-mm-dd}: one per UTC day. Every
 // booking transaction reads and writes the lock docs of the UTC days its occupied span
 // [start − bufferBefore, end + bufferAfter) touches. Two bookings whose occupied spans
 // overlap share at least one such day, so their transactions conflict and Firestore
@@ -120,7 +120,34 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 	}
 	var zone *time.Location
 	txn := func(ctx context.Context, tx *firestore.Transaction) error {
-		d, err := slotquery.LoadTx(ctx, tx, s.Store, in.Tenant, in.Staff, b.Start, b.End)
+		// Inside the transaction: the staff doc (rules, buffers) and the lock docs of the
+		// UTC days the appointment occupies. Any booking whose occupied span overlaps
+		// this one writes one of these lock docs, so if one commits after our read, our
+		// commit aborts; if it committed before, the strongly consistent reads below see
+		// it. The other reads (calendars, busy docs, bookings) therefore run outside the
+		// transaction: the emulator locks queries coarsely, and in a transaction they
+		// would make bookings of unrelated staff members abort each other.
+		staffSnap, err := tx.Get(s.Store.Staff(in.Tenant, in.Staff))
+		if status.Code(err) == codes.NotFound {
+			return ErrNotBookable
+		}
+		if err != nil {
+			return err
+		}
+		var sd store.Staff
+		if err := staffSnap.DataTo(&sd); err != nil {
+			return err
+		}
+		if sd.Availability == nil {
+			return ErrNotBookable
+		}
+		locks := lockRefs(s.Store, in.Tenant, in.Staff,
+			b.Start.Add(-time.Duration(sd.Availability.BufferBeforeMin)*time.Minute),
+			b.End.Add(time.Duration(sd.Availability.BufferAfterMin)*time.Minute))
+		if _, err := tx.GetAll(locks); err != nil {
+			return err
+		}
+		d, err := slotquery.LoadData(ctx, slotquery.PlainReader(s.Store.FS), s.Store, in.Tenant, in.Staff, b.Start, b.End, staffSnap)
 		if errors.Is(err, slotquery.ErrNoAvailability) {
 			return ErrNotBookable
 		}
@@ -138,12 +165,6 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 		}
 		if !free {
 			return ErrTaken
-		}
-		locks := lockRefs(s.Store, in.Tenant, in.Staff,
-			b.Start.Add(-time.Duration(rules.BufferBeforeMin)*time.Minute),
-			b.End.Add(time.Duration(rules.BufferAfterMin)*time.Minute))
-		if _, err := tx.GetAll(locks); err != nil {
-			return err
 		}
 		if loc, err := slotquery.LoadZone(rules.TimeZone); err == nil {
 			zone = loc
