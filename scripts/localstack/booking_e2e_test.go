@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/api/calendar/v3"
+
 	"github.com/belbo/calsync/shared/booking"
 	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/store"
@@ -123,6 +125,19 @@ func TestBookingExportEndToEnd(t *testing.T) {
 		t.Fatalf("after inbound sync: %v", starts)
 	}
 
+	// The staff member moves our event in Google: the booking is flagged, not changed.
+	moved := time.Date(2026, 11, 3, 14, 0, 0, 0, time.UTC)
+	if _, err := h.FG.PatchEvent(primary, evID, &calendar.Event{Start: &calendar.EventDateTime{DateTime: moved.Format(time.RFC3339)}, End: &calendar.EventDateTime{DateTime: moved.Add(30 * time.Minute).Format(time.RFC3339)}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "conflict moved_in_google", func() bool {
+		b, err := booking.Get(context.Background(), st, "t1", "anna", id)
+		return err == nil && b.Conflict == booking.ConflictMoved
+	})
+	if b, _ := booking.Get(context.Background(), st, "t1", "anna", id); !b.Start.Equal(time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC)) || b.Status != "confirmed" {
+		t.Fatalf("booking changed: %+v", b)
+	}
+
 	// Cancel with the link's token.
 	resp, body = h.public("POST", h.Stack.Function("Book")+"/cancel", map[string]string{"id": id, "cancelToken": tok})
 	if resp.StatusCode != http.StatusNoContent {
@@ -141,7 +156,7 @@ func TestBookingExportEndToEnd(t *testing.T) {
 		t.Fatalf("list: %d %s", code, lb)
 	}
 	list := decodeMap(t, lb)["bookings"].([]any)
-	if len(list) != 1 || list[0].(map[string]any)["status"] != "cancelled" || list[0].(map[string]any)["googleEventId"] != evID {
+	if len(list) != 1 || list[0].(map[string]any)["status"] != "cancelled" || list[0].(map[string]any)["googleEventId"] != evID || list[0].(map[string]any)["conflict"] != booking.ConflictMoved {
 		t.Fatalf("list %s", lb)
 	}
 	if leak := containsAny(h.Logs.String(), "Erika", "erika@example.org", tok); leak != "" {

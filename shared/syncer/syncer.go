@@ -32,6 +32,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/belbo/calsync/shared/accounts"
+	"github.com/belbo/calsync/shared/booking"
 	"github.com/belbo/calsync/shared/calevents"
 	"github.com/belbo/calsync/shared/googlecal"
 	"github.com/belbo/calsync/shared/logging"
@@ -639,8 +640,14 @@ func (r *run) writePage(ctx context.Context, items []*calendar.Event, horizonEnd
 	pastEdge := r.now.Add(-r.s.past())
 	byID := map[string]*change{}
 	var order []string
+	gone := map[string]bool{} // ids Google reported cancelled (for booking.CheckEcho)
 	for _, it := range items {
 		ev, cancelled, err := calevents.FromGoogle(it, r.zone)
+		if err == nil && cancelled {
+			gone[ev.ID] = true
+		} else if it != nil {
+			delete(gone, it.Id)
+		}
 		if err != nil {
 			if it == nil || it.Id == "" {
 				continue
@@ -740,6 +747,7 @@ func (r *run) writePage(ctx context.Context, items []*calendar.Event, horizonEnd
 			return err
 		}
 	}
+	r.checkEchoes(ctx, order, byID, gone)
 	r.st.Written += len(p1)
 	for _, w := range p3 {
 		if w.del {
@@ -747,6 +755,27 @@ func (r *run) writePage(ctx context.Context, items []*calendar.Event, horizonEnd
 		}
 	}
 	return nil
+}
+
+// checkEchoes reports Google-side moves and deletions of the product's own events on
+// their bookings (booking.CheckEcho flags, never changes, the booking). A failure is
+// logged, not returned: the events are already stored and the next sync checks again.
+func (r *run) checkEchoes(ctx context.Context, order []string, byID map[string]*change, gone map[string]bool) {
+	for _, id := range order {
+		c := byID[id]
+		var ev store.Event
+		switch {
+		case gone[id]:
+			ev = store.Event{ID: id, Status: "cancelled"}
+		case !c.del && c.ev.BookingID != "":
+			ev = c.ev
+		default:
+			continue
+		}
+		if err := booking.CheckEcho(ctx, r.s.Store, r.ref.Tenant, r.ref.Staff, ev); err != nil {
+			logging.FromContext(ctx).WarnContext(ctx, "sync: booking echo check failed", "calendar", r.ref.String(), "event", id, "error", err.Error())
+		}
+	}
 }
 
 type write struct {
