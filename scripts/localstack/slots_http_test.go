@@ -102,3 +102,29 @@ func TestSlotsHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestSlotsAvailabilityAPI: PUT/GET availability round trip; invalid rules → 400 with field.
+func TestSlotsAvailabilityAPI(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	p := staffPath("t1", "a") + "/availability"
+	if code, body := h.manage("GET", p, nil); code != 404 {
+		t.Fatalf("GET unset: %d %s", code, body)
+	}
+	h.setRules("t1", "a", weekdayRules())
+	code, body := h.manage("GET", p, nil)
+	if code != 200 || decodeMap(t, body)["timeZone"] != "Europe/Berlin" {
+		t.Fatalf("GET: %d %s", code, body)
+	}
+	bad := weekdayRules()
+	bad["weekly"] = map[string]any{"mon": []map[string]string{{"start": "09:00", "end": "12:00"}, {"start": "11:00", "end": "13:00"}}}
+	code, body = h.manage("PUT", p, bad)
+	e, _ := decodeMap(t, body)["error"].(map[string]any)
+	if code != 400 || e["code"] != "invalid_availability" || e["field"] == "" || e["field"] == nil {
+		t.Fatalf("overlap: %d %s", code, body)
+	}
+	bad = weekdayRules()
+	bad["timeZone"] = "Mars/Olympus"
+	if code, body := h.manage("PUT", p, bad); code != 400 || !strings.Contains(string(body), `"field":"timeZone"`) {
+		t.Fatalf("zone: %d %s", code, body)
+	}
+}
