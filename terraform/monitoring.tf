@@ -31,7 +31,7 @@ locals {
     }
     webhook_notification = {
       event       = "webhook.notification"
-      description = "CalendarWebhook decided on a push (outcome published|ignored|rejected)."
+      description = "CalendarWebhook decided on a push (outcome published|sync|ignored|rejected|failed)."
       labels      = { outcome = "outcome" }
     }
     connection_status_changed = {
@@ -194,7 +194,7 @@ resource "google_monitoring_alert_policy" "sync_failure_rate" {
     display_name = "share of sync.done that failed (error, retry, failed_permanent) over 15 min"
     condition_threshold {
       filter             = "resource.type=\"cloud_run_revision\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.event["sync_done"].name}\" AND metric.labels.outcome=one_of(\"error\", \"retry\", \"failed_permanent\")"
-      denominator_filter = "resource.type=\"cloud_run_revision\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.event["sync_done"].name}\""
+      denominator_filter = "resource.type=\"cloud_run_revision\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.event["sync_done"].name}\" AND metric.labels.outcome=one_of(\"ok\", \"error\", \"retry\", \"failed_permanent\", \"reauth_required\")"
       comparison         = "COMPARISON_GT"
       threshold_value    = var.sync_failure_rate_threshold
       duration           = "0s"

@@ -23,6 +23,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"cloud.google.com/go/firestore"
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
@@ -87,9 +88,16 @@ const (
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	outcome, state, channel := OutcomeRejected, "", ""
+	var l *store.ChannelLookup
+	began := time.Now()
 	defer func() {
-		logging.Event(ctx, h.Log, logging.EventWebhookNotification,
-			slog.String("outcome", outcome), slog.String("state", state), slog.String("channel", channel))
+		attrs := []slog.Attr{slog.String("outcome", outcome), slog.String("state", state), slog.String("channel", channel),
+			slog.Int64("durationMs", time.Since(began).Milliseconds())}
+		if l != nil && outcome != OutcomeIgnored {
+			attrs = append(attrs, slog.String("tenant", l.Tenant), slog.String("staff", l.Staff),
+				slog.String("connection", l.Connection), slog.String("calendar", l.Calendar))
+		}
+		logging.Event(ctx, h.Log, logging.EventWebhookNotification, attrs...)
 	}()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -102,7 +110,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	channel, state = n.ChannelID, n.State
-	l, err := h.Channels(ctx, n.ChannelID)
+	l, err = h.Channels(ctx, n.ChannelID)
 	if err != nil {
 		outcome = OutcomeFailed
 		h.Log.WarnContext(ctx, "webhook: channel lookup failed", "channel", n.ChannelID, "error", err.Error())
