@@ -26,7 +26,7 @@ locals {
     }
     export_done = {
       event       = "export.done"
-      description = "ExportBooking wrote a booking to Google (outcome ok|error|skipped)."
+      description = "ExportBooking handled a booking (outcome ok|retry|error)."
       labels      = { outcome = "outcome" }
     }
     webhook_notification = {

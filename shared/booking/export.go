@@ -55,7 +55,27 @@ func EventText(b *store.Booking, fields []string) (summary, description string) 
 // Handle processes one calendar-export message at now. The booking document, not the
 // message's op, decides what Google should hold (a cancelled booking is deleted even if
 // an old upsert arrives late), so duplicated and reordered deliveries converge.
-func (x *Exporter) Handle(ctx context.Context, m messages.Export, now time.Time) error {
+//
+// Every message ends in one export.done log line (ids, op, outcome ok|retry|error,
+// duration) for the log-based export metric.
+func (x *Exporter) Handle(ctx context.Context, m messages.Export, now time.Time) (err error) {
+	began := time.Now()
+	defer func() {
+		outcome := "ok"
+		switch {
+		case errors.Is(err, messages.ErrPermanent):
+			outcome = "error"
+		case err != nil:
+			outcome = "retry"
+		}
+		logging.Event(ctx, logging.FromContext(ctx), logging.EventExportDone,
+			slog.String("tenant", m.Tenant), slog.String("staff", m.Staff), slog.String("booking", m.Booking),
+			slog.String("op", m.Op), slog.String("outcome", outcome), slog.Int64("durationMs", time.Since(began).Milliseconds()))
+	}()
+	return x.handle(ctx, m, now)
+}
+
+func (x *Exporter) handle(ctx context.Context, m messages.Export, now time.Time) error {
 	log := logging.FromContext(ctx)
 	b, err := Get(ctx, x.Store, m.Tenant, m.Staff, m.Booking)
 	if errors.Is(err, ErrNotFound) {
