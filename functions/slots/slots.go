@@ -33,6 +33,9 @@ type slotJSON struct {
 
 // New builds the handler.
 func New(p *platform.Platform) (http.Handler, error) {
+	// Which calendars a staff member has selected is remembered per instance for as long
+	// as a Slots answer may be cached anyway (see slotquery.CalendarIndex).
+	idx := &slotquery.CalendarIndex{TTL: 30 * time.Second}
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD, OPTIONS")
@@ -59,7 +62,7 @@ func New(p *platform.Platform) (http.Handler, error) {
 			jsonhttp.Error(w, http.StatusServiceUnavailable, "clock_unavailable", "the clock could not be read")
 			return
 		}
-		res, err := slotquery.Slots(r.Context(), p.Store, q, now)
+		res, err := slotquery.SlotsWithIndex(r.Context(), p.Store, idx, q, now)
 		if errors.Is(err, slotquery.ErrUnknownStaff) {
 			jsonhttp.Error(w, http.StatusNotFound, "staff_not_found", "a staff member asked for does not take bookings")
 			return

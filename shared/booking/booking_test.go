@@ -191,3 +191,61 @@ func TestCancel(t *testing.T) {
 		t.Fatalf("published %v", published)
 	}
 }
+
+// TestBookingIndex: Create adds the booking (instants only) to the month index Slots reads,
+// in the same transaction; cancel removes it; a booking across a month boundary is in both.
+func TestBookingIndex(t *testing.T) {
+	fs, _ := testenv.Firestore(t)
+	st := setupStaff(t, fs, "t1", "s1")
+	svc := &Service{Store: st}
+	ctx := context.Background()
+	now := time.Date(2026, 11, 2, 7, 0, 0, 0, time.UTC)
+	items := func(month string) map[string]store.BusyItem {
+		snap, err := st.Busy("t1", "s1").Doc(store.BookingIndexDocID(month)).Get(ctx)
+		if err != nil {
+			return nil
+		}
+		var bm store.BusyMonth
+		if err := snap.DataTo(&bm); err != nil {
+			t.Fatal(err)
+		}
+		return bm.Items
+	}
+	in := Input{Tenant: "t1", Staff: "s1", Start: time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), Duration: 30 * time.Minute, Service: "x", CustomerName: "n", CustomerEmail: "a@b.c"}
+	a, err := svc.Create(ctx, in, now, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Start = in.Start.Add(time.Hour)
+	b, err := svc.Create(ctx, in, now, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := items("2026-11")
+	if len(got) != 2 || !got[a.Booking.ID].Start.Equal(a.Booking.Start) || !got[b.Booking.ID].End.Equal(b.Booking.End) {
+		t.Fatalf("index after two bookings = %v", got)
+	}
+	if err := svc.CancelByStaff(ctx, "t1", "s1", a.Booking.ID, now); err != nil {
+		t.Fatal(err)
+	}
+	got = items("2026-11")
+	if _, still := got[a.Booking.ID]; still || len(got) != 1 {
+		t.Fatalf("index after cancel = %v", got)
+	}
+	// A staff-created booking across the month boundary sits in both months.
+	in.Start = time.Date(2026, 11, 30, 23, 30, 0, 0, time.UTC)
+	in.Duration = time.Hour
+	if _, err := st.Staff("t1", "s1").Set(ctx, map[string]any{"availability": map[string]any{"timeZone": "UTC", "weekly": map[string]any{"mon": []map[string]string{{"start": "00:00", "end": "24:00"}}, "tue": []map[string]string{{"start": "00:00", "end": "24:00"}}}, "overrides": []any{}, "bufferBeforeMin": 0, "bufferAfterMin": 0, "minNoticeMin": 0, "horizonDays": 60, "stepMin": 30}}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := svc.Create(ctx, in, now, Options{Source: SourceStaff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := items("2026-11")[c.Booking.ID]; !ok {
+		t.Fatal("not in November's index")
+	}
+	if _, ok := items("2026-12")[c.Booking.ID]; !ok {
+		t.Fatal("not in December's index")
+	}
+}

@@ -100,6 +100,18 @@ func lockRefs(st *store.Store, tenant, staff string, from, to time.Time) []*fire
 	return refs
 }
 
+// index sets (item) or removes (firestore.Delete) a booking in the booking index
+// documents of the UTC months it spans (see store.BookingIndexDocID).
+func (s *Service) index(tx *firestore.Transaction, b *store.Booking, item any) error {
+	for _, m := range store.MonthsSpanned(b.Start, b.End) {
+		ref := s.Store.Busy(b.Tenant, b.Staff).Doc(store.BookingIndexDocID(m))
+		if err := tx.Set(ref, map[string]any{"month": m, "items": map[string]any{b.ID: item}}, firestore.MergeAll); err != nil {
+			return fmt.Errorf("index booking %s: %w", b.ID, err)
+		}
+	}
+	return nil
+}
+
 // Create books in.Start for in.Duration if it is free at now, in one transaction, then
 // asks ExportBooking to write it to Google.
 func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options) (*Created, error) {
@@ -170,6 +182,9 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 			zone = loc
 		}
 		if err := tx.Create(s.Store.Bookings(in.Tenant, in.Staff).Doc(id), b); err != nil {
+			return err
+		}
+		if err := s.index(tx, b, map[string]any{"s": b.Start, "e": b.End}); err != nil {
 			return err
 		}
 		for _, l := range locks {
@@ -284,6 +299,10 @@ func (s *Service) cancel(ctx context.Context, tenant, staff, id, token string, n
 		}
 		if b.Status == store.BookingCancelled {
 			return nil
+		}
+		b.ID = id
+		if err := s.index(tx, &b, firestore.Delete); err != nil {
+			return err
 		}
 		return tx.Update(ref, []firestore.Update{{Path: "status", Value: store.BookingCancelled}, {Path: "updatedAt", Value: now}})
 	})

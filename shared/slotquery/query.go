@@ -182,6 +182,11 @@ type Result struct {
 // the tenant's staff members that have availability (at most MaxAnyStaff, in id order)
 // are unioned; every slot names its staff member. Slots are sorted by start, then staff.
 func Slots(ctx context.Context, st *store.Store, q Query, now time.Time) (Result, error) {
+	return SlotsWithIndex(ctx, st, nil, q, now)
+}
+
+// SlotsWithIndex is Slots with a per-instance CalendarIndex (see there).
+func SlotsWithIndex(ctx context.Context, st *store.Store, idx *CalendarIndex, q Query, now time.Time) (Result, error) {
 	var res Result
 	staff := q.Staff
 	var pre []*firestore.DocumentSnapshot
@@ -212,7 +217,7 @@ func Slots(ctx context.Context, st *store.Store, q Query, now time.Time) (Result
 			if pre != nil {
 				snap = pre[i]
 			}
-			datas[i], errs[i] = LoadData(ctx, plain{st.FS}, st, q.Tenant, s, q.From, q.To, snap)
+			datas[i], errs[i] = loadData(ctx, plain{st.FS}, st, idx, q.Tenant, s, q.From, q.To, snap)
 		}()
 	}
 	wg.Wait()

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -116,11 +117,20 @@ func queryReads(n int) int { return max(n, 1) }
 //  3. one GetAll of the busy docs of every (connection, calendar) pair for the UTC months
 //     spanning [from − Margin − buffers, to + Margin + buffers).
 //
-// Connections of every status count: a connection waiting for re-authorisation keeps
-// its last known busy times (never double-book). Transactions run the reads one after
+// Connections of every status count (a connection waiting for re-authorisation holds no
+// busy data: revoking access at Google deletes what was synced). Transactions run the reads one after
 // the other (the transaction object is not safe for concurrent use).
 func LoadData(ctx context.Context, r Reader, st *store.Store, tenant, staff string, from, to time.Time, staffSnap *firestore.DocumentSnapshot) (Data, error) {
+	return loadData(ctx, r, st, nil, tenant, staff, from, to, staffSnap)
+}
+
+func loadData(ctx context.Context, r Reader, st *store.Store, idx *CalendarIndex, tenant, staff string, from, to time.Time, staffSnap *firestore.DocumentSnapshot) (Data, error) {
 	d := Data{Staff: staff}
+	if pairs, ok := idx.lookup(tenant, staff); ok {
+		if _, concurrent := r.(plain); concurrent {
+			return loadWarm(ctx, r, st, tenant, staff, from, to, staffSnap, pairs)
+		}
+	}
 	_, concurrent := r.(plain)
 	readStaff := staffSnap == nil
 	var (
@@ -188,7 +198,6 @@ func LoadData(ctx context.Context, r Reader, st *store.Store, tenant, staff stri
 		})
 	}
 	wg.Wait()
-	type pair struct{ conn, cal string }
 	var pairs []pair
 	for i, c := range conns {
 		if errs[i] != nil {
@@ -200,16 +209,12 @@ func LoadData(ctx context.Context, r Reader, st *store.Store, tenant, staff stri
 		}
 	}
 
+	idx.remember(tenant, staff, pairs)
+
 	// Round 3: one GetAll of computed busy doc refs.
 	bufB := time.Duration(d.Rules.BufferBeforeMin) * time.Minute
 	bufA := time.Duration(d.Rules.BufferAfterMin) * time.Minute
-	months := store.MonthsSpanned(from.Add(-Margin-bufB-bufA), to.Add(Margin+bufB+bufA))
-	refs := make([]*firestore.DocumentRef, 0, len(pairs)*len(months))
-	for _, p := range pairs {
-		for _, m := range months {
-			refs = append(refs, st.Busy(tenant, staff).Doc(store.BusyDocID(p.conn, p.cal, m)))
-		}
-	}
+	refs := busyRefs(st, tenant, staff, pairs, from.Add(-Margin-bufB-bufA), to.Add(Margin+bufB+bufA))
 	if len(refs) > 0 {
 		snaps, err := r.GetAll(ctx, refs)
 		if err != nil {
@@ -223,17 +228,164 @@ func LoadData(ctx context.Context, r Reader, st *store.Store, tenant, staff stri
 		d.Busy = busy
 	}
 
+	var err error
+	d.Bookings, err = decodeBookings(books)
+	return d, err
+}
+
+type pair struct{ conn, cal string }
+
+// busyRefs addresses the busy documents of every pair for the UTC months of [from, to).
+func busyRefs(st *store.Store, tenant, staff string, pairs []pair, from, to time.Time) []*firestore.DocumentRef {
+	months := store.MonthsSpanned(from, to)
+	refs := make([]*firestore.DocumentRef, 0, len(pairs)*len(months))
+	for _, p := range pairs {
+		for _, m := range months {
+			refs = append(refs, st.Busy(tenant, staff).Doc(store.BusyDocID(p.conn, p.cal, m)))
+		}
+	}
+	return refs
+}
+
+func decodeBookings(books []*firestore.DocumentSnapshot) ([]availability.Booking, error) {
+	var out []availability.Booking
 	for _, b := range books {
 		var bk store.Booking
 		if err := b.DataTo(&bk); err != nil {
-			return d, fmt.Errorf("decode booking %s: %w", b.Ref.ID, err)
+			return nil, fmt.Errorf("decode booking %s: %w", b.Ref.ID, err)
 		}
 		if bk.Status != store.BookingConfirmed {
 			continue
 		}
-		d.Bookings = append(d.Bookings, availability.Booking{Start: bk.Start, End: bk.End})
+		out = append(out, availability.Booking{Start: bk.Start, End: bk.End})
 	}
-	return d, nil
+	return out, nil
+}
+
+// loadWarm is the one-round path when the selected calendars are known: the staff doc
+// and one GetAll of the busy docs and the booking index docs (store.BookingIndexDocID)
+// run in parallel — no query at all. The months are taken with the largest possible
+// buffers, since the rules arrive in the same round (at most one more month document per
+// calendar).
+func loadWarm(ctx context.Context, r Reader, st *store.Store, tenant, staff string, from, to time.Time, staffSnap *firestore.DocumentSnapshot, pairs []pair) (Data, error) {
+	d := Data{Staff: staff}
+	readStaff := staffSnap == nil
+	var (
+		docs       []*firestore.DocumentSnapshot
+		errS, errY error
+		wg         sync.WaitGroup
+	)
+	if readStaff {
+		wg.Go(func() { staffSnap, errS = r.Get(ctx, st.Staff(tenant, staff)) })
+	}
+	refs := busyRefs(st, tenant, staff, pairs, from.Add(-Margin-maxBuffers), to.Add(Margin+maxBuffers))
+	for _, m := range store.MonthsSpanned(from.Add(-Margin-maxBuffers-maxBookingSpan), to.Add(Margin+maxBuffers)) {
+		refs = append(refs, st.Busy(tenant, staff).Doc(store.BookingIndexDocID(m)))
+	}
+	wg.Go(func() { docs, errY = r.GetAll(ctx, refs) })
+	wg.Wait()
+	if readStaff {
+		d.Reads++
+	}
+	switch {
+	case status.Code(errS) == codes.NotFound:
+		return d, ErrNoAvailability
+	case errS != nil:
+		return d, fmt.Errorf("read staff %s: %w", staff, errS)
+	case errY != nil:
+		return d, fmt.Errorf("read busy docs of %s: %w", staff, errY)
+	}
+	if !staffSnap.Exists() {
+		return d, ErrNoAvailability
+	}
+	var s store.Staff
+	if err := staffSnap.DataTo(&s); err != nil {
+		return d, fmt.Errorf("decode staff %s: %w", staff, err)
+	}
+	if s.Availability == nil {
+		return d, ErrNoAvailability
+	}
+	d.Rules = *s.Availability
+	d.Reads += len(refs)
+	var busy []*firestore.DocumentSnapshot
+	seen := map[string]bool{}
+	for _, doc := range docs {
+		if !strings.HasPrefix(doc.Ref.ID, store.BookingIndexPrefix) {
+			busy = append(busy, doc)
+			continue
+		}
+		if !doc.Exists() {
+			continue
+		}
+		var bm store.BusyMonth
+		if err := doc.DataTo(&bm); err != nil {
+			return d, fmt.Errorf("decode booking index %s: %w", doc.Ref.ID, err)
+		}
+		for id, it := range bm.Items {
+			if !seen[id] {
+				seen[id] = true
+				d.Bookings = append(d.Bookings, availability.Booking{Start: it.Start, End: it.End})
+			}
+		}
+	}
+	var err error
+	d.Busy, err = decodeBusy(busy)
+	return d, err
+}
+
+// CalendarIndex remembers, per function instance and for TTL, which (connection,
+// calendar) pairs of a staff member are selected, so a warm Slots request needs one
+// parallel round of reads instead of three dependent ones. A calendar selected or
+// deselected in the meantime is seen at most TTL later — the same staleness the Slots
+// answer's shared cache already allows; Book never uses the index and re-checks exactly
+// inside its transaction, so a stale slot can be refused but never double-booked.
+// The zero value (or nil) caches nothing.
+type CalendarIndex struct {
+	TTL time.Duration
+	Now func() time.Time // default time.Now (instance-local freshness, not business time)
+
+	mu sync.Mutex
+	m  map[string]indexEntry
+}
+
+type indexEntry struct {
+	pairs []pair
+	at    time.Time
+}
+
+// MaxIndexEntries bounds the index's memory per instance.
+const MaxIndexEntries = 10000
+
+func (ci *CalendarIndex) lookup(tenant, staff string) ([]pair, bool) {
+	if ci == nil || ci.TTL <= 0 {
+		return nil, false
+	}
+	ci.mu.Lock()
+	defer ci.mu.Unlock()
+	e, ok := ci.m[tenant+"/"+staff]
+	if !ok || ci.now().Sub(e.at) > ci.TTL {
+		return nil, false
+	}
+	return e.pairs, true
+}
+
+func (ci *CalendarIndex) remember(tenant, staff string, pairs []pair) {
+	if ci == nil || ci.TTL <= 0 {
+		return
+	}
+	ci.mu.Lock()
+	defer ci.mu.Unlock()
+	if ci.m == nil || len(ci.m) >= MaxIndexEntries {
+		ci.m = map[string]indexEntry{}
+	}
+	ci.m[tenant+"/"+staff] = indexEntry{pairs: pairs, at: ci.now()}
+}
+
+func (ci *CalendarIndex) now() time.Time {
+	if ci.Now != nil {
+		return ci.Now()
+	}
+	return time.Now()
 }
 
 // decodeBusy turns busy month docs into engine input. An event spanning several months

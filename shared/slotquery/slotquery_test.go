@@ -117,3 +117,86 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestCalendarIndexWarmPathIsEquivalent: a warm request (selected calendars remembered)
+// loads the same rules, busy intervals and bookings as the cold path, with fewer reads,
+// and still bounded by calendars × months; after the TTL a deselected calendar drops out.
+func TestCalendarIndexWarmPathIsEquivalent(t *testing.T) {
+	fs, _ := testenv.Firestore(t)
+	st := store.New(fs)
+	seed(t, st, 2000)
+	ctx := context.Background()
+	b0 := time.Date(2026, 7, 3, 10, 0, 0, 0, time.UTC)
+	if _, err := st.Bookings("t1", "s1").Doc("b1").Set(ctx, store.Booking{Start: b0, End: b0.Add(time.Hour), Status: store.BookingConfirmed}); err != nil {
+		t.Fatal(err)
+	}
+	// The booking index entry Book writes in the same transaction (shared/booking tests
+	// prove it does).
+	if _, err := st.Busy("t1", "s1").Doc(store.BookingIndexDocID("2026-07")).Set(ctx, store.BusyMonth{Month: "2026-07", Items: map[string]store.BusyItem{"b1": {Start: b0, End: b0.Add(time.Hour)}}}); err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
+	to := from.Add(14 * 24 * time.Hour)
+	cold, err := LoadData(ctx, plain{fs}, st, "t1", "s1", from, to, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := &CalendarIndex{TTL: time.Hour}
+	first, err := loadData(ctx, plain{fs}, st, idx, "t1", "s1", from, to, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	warm, err := loadData(ctx, plain{fs}, st, idx, "t1", "s1", from, to, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Reads != cold.Reads {
+		t.Errorf("first (filling) request read %d, cold path %d", first.Reads, cold.Reads)
+	}
+	if warm.Reads >= cold.Reads {
+		t.Errorf("warm request read %d documents, cold %d: the index saved nothing", warm.Reads, cold.Reads)
+	}
+	if len(warm.Bookings) != 1 || len(cold.Bookings) != 1 || !warm.Bookings[0].Start.Equal(cold.Bookings[0].Start) || warm.Rules.TimeZone != cold.Rules.TimeZone {
+		t.Fatalf("bookings/rules differ: warm %+v cold %+v", warm.Bookings, cold.Bookings)
+	}
+	// The warm path may read one more month per calendar (largest buffers); the intervals
+	// that matter for [from, to) must be the same.
+	inRange := func(b availability.Busy) map[string]bool {
+		m := map[string]bool{}
+		for _, iv := range b.Intervals {
+			if iv.End.After(from.Add(-Margin)) && iv.Start.Before(to.Add(Margin)) {
+				m[iv.Start.String()+iv.End.String()] = true
+			}
+		}
+		return m
+	}
+	w, c := inRange(warm.Busy), inRange(cold.Busy)
+	if len(c) == 0 || len(w) != len(c) {
+		t.Fatalf("busy intervals in range: warm %d, cold %d", len(w), len(c))
+	}
+	for k := range c {
+		if !w[k] {
+			t.Fatalf("warm path lost busy interval %s", k)
+		}
+	}
+	// Deselect a calendar: a short TTL lets the change through on the next request.
+	if _, err := st.Calendar("t1", "s1", "g1", "c0").Set(ctx, map[string]any{"selected": false}); err != nil {
+		t.Fatal(err)
+	}
+	stale, err := loadData(ctx, plain{fs}, st, idx, "t1", "s1", from, to, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inRange(stale.Busy)) != len(c) {
+		t.Fatalf("within the TTL the remembered calendars should be used: %d intervals, want %d", len(inRange(stale.Busy)), len(c))
+	}
+	clock := time.Now()
+	idx.Now = func() time.Time { return clock.Add(2 * time.Hour) } // past the TTL
+	after, err := loadData(ctx, plain{fs}, st, idx, "t1", "s1", from, to, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inRange(after.Busy)) >= len(c) {
+		t.Fatalf("deselected calendar still counted after the TTL: %d intervals, before %d", len(inRange(after.Busy)), len(c))
+	}
+}

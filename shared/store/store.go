@@ -61,6 +61,15 @@ func (s *Store) Busy(tenant, staff string) *firestore.CollectionRef {
 // BusyDocID names the busy document of one calendar and month.
 func BusyDocID(conn, calDoc, month string) string { return conn + "_" + calDoc + "_" + month }
 
+// BookingIndexDocID names the busy-collection document that indexes the staff member's
+// confirmed bookings of one UTC month (items: booking id → {s, e}; instants only). It is
+// written in the same transaction as the booking, so Slots reads bookings with the busy
+// documents in one GetAll instead of a query.
+func BookingIndexDocID(month string) string { return BookingIndexPrefix + month }
+
+// BookingIndexPrefix starts every booking index document id (connection ids start with "g").
+const BookingIndexPrefix = "bookings_"
+
 // Bookings is the staff member's bookings.
 func (s *Store) Bookings(tenant, staff string) *firestore.CollectionRef {
 	return s.Staff(tenant, staff).Collection("bookings")
