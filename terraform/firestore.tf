@@ -70,14 +70,15 @@ resource "google_firestore_index" "bookings_status_start" {
 }
 
 # RenewChannels' tick (shared/renewal): selected calendars whose channel expires soon, that
-# have not synced or fully resynced for a while, and active connections due a calendar-list
-# pass. Equality plus range across all tenants needs composite collection-group indexes.
+# have not synced or fully resynced for a while, active connections due a calendar-list
+# pass, and bookings whose export is still pending. Equality plus range across all tenants needs composite collection-group indexes.
 locals {
   renewal_indexes = {
     "calendars-selected-channelExpiry"  = { collection = "calendars", eq = "selected", range = "channelExpiry" }
     "calendars-selected-lastSyncAt"     = { collection = "calendars", eq = "selected", range = "lastSyncAt" }
     "calendars-selected-lastFullSyncAt" = { collection = "calendars", eq = "selected", range = "lastFullSyncAt" }
     "connections-status-lastListSyncAt" = { collection = "connections", eq = "status", range = "lastListSyncAt" }
+    "bookings-exportState-updatedAt"    = { collection = "bookings", eq = "exportState", range = "updatedAt" }
   }
 }
 

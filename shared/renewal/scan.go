@@ -24,6 +24,7 @@ type ScanStats struct {
 	Candidates int // distinct connections with work
 	Inactive   int // candidates skipped: connection gone or not active
 	Published  int // renew-channels messages published (one per connection)
+	Exports    int // bookings still waiting for their export, re-enqueued
 	Reads      int // documents read (query results + connection gets)
 	Pages      int // query pages
 	DurationMs int64
@@ -182,11 +183,14 @@ func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
 		}
 	}
 	st.Candidates = len(found)
+	if err := r.requeueExports(ctx, now, &st); err != nil {
+		return st, err
+	}
 	err := r.publishAll(ctx, found, &st)
 	st.DurationMs = time.Since(t0).Milliseconds()
 	r.log().InfoContext(ctx, "renew.tick", "event", "renew.tick", "expiring", st.Expiring, "safetyDue", st.SafetyDue,
 		"fullDue", st.FullDue, "listDue", st.ListDue, "candidates", st.Candidates, "inactive", st.Inactive,
-		"published", st.Published, "reads", st.Reads, "pages", st.Pages, "durationMs", st.DurationMs)
+		"published", st.Published, "exports", st.Exports, "reads", st.Reads, "pages", st.Pages, "durationMs", st.DurationMs)
 	return st, err
 }
 
@@ -222,6 +226,41 @@ func (r *Renewer) publishAll(ctx context.Context, conns map[connKey]bool, st *Sc
 	if len(errs) > 0 {
 		// Redeliver the tick; connections already published are idempotent to redo.
 		return fmt.Errorf("renew tick: %d of %d publishes failed: %w", len(errs), len(conns), errs[0])
+	}
+	return nil
+}
+
+// ExportStall is how long a booking may wait for its export before the tick asks again.
+// Book publishes the export right after its transaction; if that publish was lost (the
+// instance died between commit and publish, or Pub/Sub refused it), the booking would
+// otherwise stay out of the staff member's Google calendar for good.
+const ExportStall = 5 * time.Minute
+
+// requeueExports publishes calendar-export again for bookings still pending after
+// ExportStall. ExportBooking is idempotent (deterministic event id, 409 = done) and reads
+// the booking to decide, so a second message for a booking that was exported meanwhile
+// does nothing harmful.
+func (r *Renewer) requeueExports(ctx context.Context, now time.Time, st *ScanStats) error {
+	q := r.Store.FS.CollectionGroup("bookings").Where("exportState", "==", "pending").
+		Where("updatedAt", "<", now.Add(-ExportStall)).Select("updatedAt", "tenant", "staff")
+	var msgs []messages.Export
+	err := r.pages(ctx, q, "updatedAt", st, func(s *firestore.DocumentSnapshot) {
+		tenant, _ := s.DataAt("tenant")
+		staff, _ := s.DataAt("staff")
+		t, _ := tenant.(string)
+		sf, _ := staff.(string)
+		if messages.ValidID(t) && messages.ValidID(sf) {
+			msgs = append(msgs, messages.Export{Tenant: t, Staff: sf, Booking: s.Ref.ID, Op: "upsert"})
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("renew tick: query pending exports: %w", err)
+	}
+	for _, m := range msgs {
+		if err := r.Publish(ctx, topology.CalendarExport, m); err != nil {
+			return fmt.Errorf("renew tick: requeue export %s: %w", m.Booking, err)
+		}
+		st.Exports++
 	}
 	return nil
 }
