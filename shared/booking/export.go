@@ -177,6 +177,23 @@ func (x *Exporter) upsert(ctx context.Context, b *store.Booking, now time.Time) 
 	if err != nil {
 		return x.googleFailure(ctx, b, c, err, now)
 	}
+	// The booking may have been cancelled while the event was being written, and the
+	// delete message may already have run and found nothing to delete. Any cancel that
+	// commits after this read is followed by a delete that will find the event.
+	cur, err := Get(ctx, x.Store, b.Tenant, b.Staff, b.ID)
+	if err != nil {
+		return err
+	}
+	if cur.Status == store.BookingCancelled {
+		derr := sess.Calendar.Events.Delete(c.WriteCalendarID, id).Context(ctx).Do()
+		switch googlecal.Classify(derr) {
+		case googlecal.ClassNone, googlecal.ClassNotFound, googlecal.ClassGone:
+		default:
+			return x.googleFailure(ctx, b, c, derr, now)
+		}
+		log.InfoContext(ctx, "export: booking cancelled during export; event removed again", "tenant", b.Tenant, "staff", b.Staff, "booking", b.ID)
+		return x.record(ctx, b, now, firestore.Update{Path: "exportState", Value: ExportDeleted})
+	}
 	logging.Event(ctx, log, "booking.exported", slog.String("tenant", b.Tenant), slog.String("staff", b.Staff), slog.String("booking", b.ID), slog.String("connection", c.ID))
 	return x.record(ctx, b, now,
 		firestore.Update{Path: "exportState", Value: ExportExported},

@@ -1,0 +1,58 @@
+package localstack
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/belbo/calsync/shared/accounts"
+	"github.com/belbo/calsync/shared/booking"
+	"github.com/belbo/calsync/shared/fakegoogle"
+	"github.com/belbo/calsync/shared/messages"
+)
+
+// TestCancelDuringExportLeavesNoEvent: the customer cancels while ExportBooking is still
+// inserting the event; the delete message runs first and finds nothing. The export must
+// notice the cancellation and remove the event it just wrote.
+func TestCancelDuringExportLeavesNoEvent(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{}) // no push: the test runs the exporter itself
+	primary, _ := h.addAccount("anna@example.com")
+	mustConnect(t, h, "t1", "anna", "anna@example.com")
+	h.setRules("t1", "anna", weekdayRules())
+	resp, body := h.public("POST", h.Stack.Function("Book")+"/", bookBody("t1", "anna", "2026-11-03T10:00:00+01:00", 30))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("book: %d %s", resp.StatusCode, body)
+	}
+	created := decodeMap(t, body)
+	id, tok := created["id"].(string), created["cancelToken"].(string)
+
+	p := h.Stack.Platform
+	x := &booking.Exporter{Store: p.Store, Accounts: &accounts.Service{Store: p.Store, Sealer: p.Sealer, Secrets: p.Secrets, Env: p.Env, HTTP: p.HTTP}, Fields: p.Env.ExportFields}
+	now := h.FG.Now()
+	mustFault(h, fakegoogle.Fault{Op: "events.insert", Latency: "800ms"})
+	inserts := h.FG.Calls("events.insert")
+	done := make(chan error, 1)
+	go func() {
+		done <- x.Handle(context.Background(), messages.Export{Tenant: "t1", Staff: "anna", Booking: id, Op: "upsert"}, now)
+	}()
+	eventually(t, 10*time.Second, "the insert to be in flight", func() bool { return h.FG.Calls("events.insert") > inserts })
+
+	if resp, body := h.public("POST", h.Stack.Function("Book")+"/cancel", map[string]string{"id": id, "cancelToken": tok}); resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("cancel: %d %s", resp.StatusCode, body)
+	}
+	if err := x.Handle(context.Background(), messages.Export{Tenant: "t1", Staff: "anna", Booking: id, Op: "delete"}, now); err != nil {
+		t.Fatalf("delete export: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("upsert export: %v", err)
+	}
+	if ev := h.FG.Event(primary, booking.EventID(id)); ev != nil && ev.Status != "cancelled" {
+		t.Fatalf("the cancelled booking's event is left in Google: %+v", ev)
+	}
+	b, err := booking.Get(context.Background(), p.Store, "t1", "anna", id)
+	if err != nil || b.ExportState != booking.ExportDeleted {
+		t.Fatalf("booking export state = %+v, %v", b, err)
+	}
+}
