@@ -8,7 +8,6 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
-	"github.com/belbo/calsync/shared/accounts"
 	"github.com/belbo/calsync/shared/booking"
 	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/platform"
@@ -27,7 +26,7 @@ func init() { functions.CloudEvent("ExportBooking", platform.LazyEvent(Topic, Ne
 func New(p *platform.Platform) (platform.MessageHandler, error) {
 	x := &booking.Exporter{
 		Store:    p.Store,
-		Accounts: &accounts.Service{Store: p.Store, Sealer: p.Sealer, Secrets: p.Secrets, Env: p.Env, HTTP: p.HTTP},
+		Accounts: p.Accounts(),
 		Fields:   p.Env.ExportFields,
 	}
 	return func(ctx context.Context, data []byte, attrs map[string]string) error {

@@ -5,23 +5,12 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/belbo/calsync/shared/accounts"
 	"github.com/belbo/calsync/shared/connect"
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/store"
-	"github.com/belbo/calsync/shared/watch"
 )
 
-func (a *api) connect() *connect.Service {
-	p := a.p
-	return &connect.Service{
-		Store:    p.Store,
-		Accounts: &accounts.Service{Store: p.Store, Sealer: p.Sealer, Secrets: p.Secrets, Env: p.Env, HTTP: p.HTTP},
-		Env:      p.Env,
-		Opener:   &watch.Opener{Store: p.Store, WebhookURL: p.Env.WebhookURL, TTL: p.Env.ChannelTTL},
-		Publish:  p.Publish,
-	}
-}
+func (a *api) connect() *connect.Service { return connect.New(a.p) }
 
 func (a *api) now(w http.ResponseWriter, r *http.Request) (time.Time, bool) {
 	now, err := a.p.Now(r.Context())

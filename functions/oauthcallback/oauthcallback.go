@@ -12,10 +12,8 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
-	"github.com/belbo/calsync/shared/accounts"
 	"github.com/belbo/calsync/shared/connect"
 	"github.com/belbo/calsync/shared/platform"
-	"github.com/belbo/calsync/shared/watch"
 )
 
 // Need lists the configuration OAuthCallback needs.
@@ -25,13 +23,7 @@ func init() { functions.HTTP("OAuthCallback", platform.LazyHTTP(Need, New)) }
 
 // New builds the handler.
 func New(p *platform.Platform) (http.Handler, error) {
-	svc := &connect.Service{
-		Store:    p.Store,
-		Accounts: &accounts.Service{Store: p.Store, Sealer: p.Sealer, Secrets: p.Secrets, Env: p.Env, HTTP: p.HTTP},
-		Env:      p.Env,
-		Opener:   &watch.Opener{Store: p.Store, WebhookURL: p.Env.WebhookURL, TTL: p.Env.ChannelTTL},
-		Publish:  p.Publish,
-	}
+	svc := connect.New(p)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			page(w, http.StatusMethodNotAllowed, "This address only accepts the redirect from Google.")

@@ -12,12 +12,10 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
-	"github.com/belbo/calsync/shared/accounts"
 	"github.com/belbo/calsync/shared/connect"
 	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/renewal"
 	"github.com/belbo/calsync/shared/topology"
-	"github.com/belbo/calsync/shared/watch"
 )
 
 // Need lists the configuration RenewChannels needs.
@@ -30,14 +28,11 @@ func init() { functions.CloudEvent("RenewChannels", platform.LazyEvent(Topic, Ne
 
 // Renewer builds the renewer of a platform.
 func Renewer(p *platform.Platform) *renewal.Renewer {
-	acc := &accounts.Service{Store: p.Store, Sealer: p.Sealer, Secrets: p.Secrets, Env: p.Env, HTTP: p.HTTP}
+	lists := connect.New(p)
 	return &renewal.Renewer{
-		Store:    p.Store,
-		Accounts: acc,
-		Lists: &connect.Service{
-			Store: p.Store, Accounts: acc, Env: p.Env, Publish: p.Publish,
-			Opener: &watch.Opener{Store: p.Store, WebhookURL: p.Env.WebhookURL, TTL: p.Env.ChannelTTL},
-		},
+		Store:          p.Store,
+		Accounts:       lists.Accounts,
+		Lists:          lists,
 		Publish:        p.Publish,
 		Log:            p.Log,
 		WebhookURL:     p.Env.WebhookURL,

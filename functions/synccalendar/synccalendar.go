@@ -7,7 +7,6 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
-	"github.com/belbo/calsync/shared/accounts"
 	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/syncer"
@@ -26,7 +25,7 @@ func init() { functions.CloudEvent("SyncCalendar", platform.LazyEvent(Topic, Nee
 func Syncer(p *platform.Platform) *syncer.Syncer {
 	return &syncer.Syncer{
 		Store:    p.Store,
-		Accounts: &accounts.Service{Store: p.Store, Sealer: p.Sealer, Secrets: p.Secrets, Env: p.Env, HTTP: p.HTTP},
+		Accounts: p.Accounts(),
 		Publish:  p.Publish,
 		Log:      p.Log,
 		Horizon:  p.Env.SyncHorizon,

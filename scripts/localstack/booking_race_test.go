@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/belbo/calsync/shared/accounts"
 	"github.com/belbo/calsync/shared/booking"
 	"github.com/belbo/calsync/shared/fakegoogle"
 	"github.com/belbo/calsync/shared/messages"
@@ -29,7 +28,7 @@ func TestCancelDuringExportLeavesNoEvent(t *testing.T) {
 	id, tok := created["id"].(string), created["cancelToken"].(string)
 
 	p := h.Stack.Platform
-	x := &booking.Exporter{Store: p.Store, Accounts: &accounts.Service{Store: p.Store, Sealer: p.Sealer, Secrets: p.Secrets, Env: p.Env, HTTP: p.HTTP}, Fields: p.Env.ExportFields}
+	x := &booking.Exporter{Store: p.Store, Accounts: p.Accounts(), Fields: p.Env.ExportFields}
 	now := h.FG.Now()
 	mustFault(h, fakegoogle.Fault{Op: "events.insert", Latency: "800ms"})
 	inserts := h.FG.Calls("events.insert")

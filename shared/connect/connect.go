@@ -29,6 +29,7 @@ import (
 	"github.com/belbo/calsync/shared/googlecal"
 	"github.com/belbo/calsync/shared/logging"
 	"github.com/belbo/calsync/shared/messages"
+	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/store"
 	"github.com/belbo/calsync/shared/topology"
 	"github.com/belbo/calsync/shared/watch"
@@ -47,6 +48,17 @@ type Service struct {
 	Env      config.Env
 	Opener   *watch.Opener
 	Publish  Publisher
+}
+
+// New builds the service on a function's platform.
+func New(p *platform.Platform) *Service {
+	return &Service{
+		Store:    p.Store,
+		Accounts: p.Accounts(),
+		Env:      p.Env,
+		Opener:   &watch.Opener{Store: p.Store, WebhookURL: p.Env.WebhookURL, TTL: p.Env.ChannelTTL},
+		Publish:  p.Publish,
+	}
 }
 
 // Reason codes put on the return URL as ?status=error&reason=….

@@ -20,6 +20,7 @@ import (
 	"cloud.google.com/go/pubsub/v2"
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
 
+	"github.com/belbo/calsync/shared/accounts"
 	"github.com/belbo/calsync/shared/clock"
 	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/logging"
@@ -158,4 +159,10 @@ func (p *Platform) PublishRaw(ctx context.Context, topic string, data []byte, at
 		return fmt.Errorf("publish %s: %w", topic, err)
 	}
 	return nil
+}
+
+// Accounts opens connected Google accounts with this platform's store, token sealer,
+// secrets and configuration.
+func (p *Platform) Accounts() *accounts.Service {
+	return &accounts.Service{Store: p.Store, Sealer: p.Sealer, Secrets: p.Secrets, Env: p.Env, HTTP: p.HTTP}
 }
