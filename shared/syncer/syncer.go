@@ -111,6 +111,10 @@ var ErrCrash = errors.New("syncer: run aborted between pages")
 
 var errLeaseLost = errors.New("syncer: lease lost")
 
+// errCalendarGone: the calendar document vanished while the sync ran (disconnect, or the
+// calendar was removed): whatever this run wrote under it must be deleted again.
+var errCalendarGone = errors.New("syncer: calendar removed during the sync")
+
 // ErrLeaseStalled is returned (so Pub/Sub redelivers) when another run's lease has not
 // been renewed for more than half its TTL: its worker probably died.
 var ErrLeaseStalled = errors.New("syncer: calendar leased by a stalled run; retry later")
@@ -429,6 +433,10 @@ func (r *run) fail(ctx context.Context, err error) error {
 		r.st.Outcome = "lease_lost"
 		return nil
 	}
+	if errors.Is(err, errCalendarGone) {
+		r.st.Outcome = "deselected"
+		return r.s.Store.DeleteCalendarData(context.WithoutCancel(ctx), r.ref)
+	}
 	class := googlecal.Classify(err)
 	var ge *googleError
 	if !errors.As(err, &ge) {
@@ -488,6 +496,18 @@ func (r *run) finish(ctx context.Context, token string) (bool, error) {
 		if cal.LeaseOwner != r.owner {
 			return errLeaseLost
 		}
+		// Access withdrawn while we ran (disconnect or revoked at Google): nothing this run
+		// wrote may stay.
+		connSnap, err := tx.Get(st.Connection(r.ref.Tenant, r.ref.Staff, r.ref.Connection))
+		if err != nil && status.Code(err) != codes.NotFound {
+			return err
+		}
+		active := false
+		if err == nil {
+			if v, _ := connSnap.DataAt("status"); v == store.StatusActive {
+				active = true
+			}
+		}
 		ups := []firestore.Update{
 			{Path: "syncToken", Value: token}, {Path: "lastSyncAt", Value: r.now.Add(time.Since(r.t0))},
 			{Path: "consecutiveFailures", Value: 0}, {Path: "lastErrorClass", Value: ""},
@@ -496,11 +516,11 @@ func (r *run) finish(ctx context.Context, token string) (bool, error) {
 		if r.st.Full {
 			ups = append(ups, firestore.Update{Path: "lastFullSyncAt", Value: r.now}, firestore.Update{Path: "horizonEnd", Value: r.horizonEnd()})
 		}
-		if !cal.Selected {
+		if !cal.Selected || !active {
 			deselected = true
 			ups[0].Value = ""
 		}
-		if cal.Dirty && cal.Selected {
+		if cal.Dirty && cal.Selected && active {
 			again = true
 			ups = append(ups, firestore.Update{Path: "dirty", Value: false}, firestore.Update{Path: "leaseUntil", Value: r.leaseUntil()})
 		} else {
@@ -613,7 +633,7 @@ func (r *run) renewLease(ctx context.Context) error {
 		snap, err := tx.Get(calRef)
 		if err != nil {
 			if status.Code(err) == codes.NotFound {
-				return errLeaseLost
+				return errCalendarGone
 			}
 			return err
 		}

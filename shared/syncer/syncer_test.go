@@ -364,3 +364,45 @@ func TestDeselectedDuringRunDeletesData(t *testing.T) {
 		t.Fatalf("data left after deselect: %+v", got)
 	}
 }
+
+// TestAccessWithdrawnDuringRunDeletesData: a disconnect (connection and calendar deleted)
+// or a revoke at Google (connection turned reauth_required and its data deleted) while a
+// sync is between pages must not leave the pages it still writes behind.
+func TestAccessWithdrawnDuringRunDeletesData(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		withdraw func(e *env) error
+		outcome  string
+	}{
+		{"disconnect", func(e *env) error {
+			return e.Store.DeleteConnectionData(context.Background(), e.Ref.Tenant, e.Ref.Staff, e.Ref.Connection)
+		}, "deselected"},
+		{"revoked at Google", func(e *env) error {
+			return e.S.Accounts.MarkReauth(context.Background(), e.Conn, t0)
+		}, "deselected"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t)
+			for i := range 3 {
+				e.create(timed(fmt.Sprintf("x%d", i), t0.Add(time.Duration(i+1)*time.Hour), time.Hour))
+			}
+			e.S.PageSize = 1
+			e.S.AfterPage = func(ref store.CalRef, page int) error {
+				if page == 1 {
+					return tc.withdraw(e)
+				}
+				return nil
+			}
+			st := e.mustRun()
+			if st.Outcome != tc.outcome {
+				t.Fatalf("outcome = %q, want %q", st.Outcome, tc.outcome)
+			}
+			if got := e.stored(); len(got.Events) != 0 || len(got.Busy) != 0 {
+				t.Fatalf("data left after access was withdrawn: %d events, %d busy items", len(got.Events), len(got.Busy))
+			}
+		})
+	}
+}
