@@ -20,6 +20,7 @@ const (
 	ClassServer      Class = "google_server" // 5xx, network: retry with backoff
 	ClassGone        Class = "gone"          // 410: sync token invalid → full resync; event already deleted
 	ClassAuth        Class = "auth_revoked"  // invalid_grant, 401 after refresh: reauth required
+	ClassOAuthClient Class = "oauth_client"  // the token endpoint refused our client (invalid_client…): an operator must fix the configuration; retried, never reauth
 	ClassNotFound    Class = "not_found"     // 404
 	ClassForbidden   Class = "forbidden"     // 403 other than rate limits (scope removed, no access)
 	ClassConflict    Class = "conflict"      // 409 (duplicate id)
@@ -34,15 +35,18 @@ func Classify(err error) Class {
 	}
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
+		// Only invalid_grant says the user's grant is gone (revoked, expired). Anything else
+		// from the token endpoint — a rotated or wrong client secret, a disabled client —
+		// is our configuration: treating it as a revoked grant would wipe every connection.
 		switch {
-		case re.ErrorCode == "invalid_grant" || re.ErrorCode == "unauthorized_client":
+		case re.ErrorCode == "invalid_grant":
 			return ClassAuth
 		case re.Response != nil && re.Response.StatusCode >= 500:
 			return ClassServer
 		case re.Response != nil && re.Response.StatusCode == http.StatusTooManyRequests:
 			return ClassRateLimited
 		}
-		return ClassAuth
+		return ClassOAuthClient
 	}
 	var ge *googleapi.Error
 	if errors.As(err, &ge) {
@@ -76,7 +80,11 @@ func Classify(err error) Class {
 }
 
 // Retryable reports whether a retry later may succeed.
-func (c Class) Retryable() bool { return c == ClassRateLimited || c == ClassServer }
+// A configuration error is retried too: Pub/Sub backs off and finally dead-letters,
+// which alerts an operator, and no user data is touched meanwhile.
+func (c Class) Retryable() bool {
+	return c == ClassRateLimited || c == ClassServer || c == ClassOAuthClient
+}
 
 func hasReason(ge *googleapi.Error, reasons ...string) bool {
 	for _, it := range ge.Errors {
