@@ -255,13 +255,16 @@ func sensitiveKey(k string) bool { return sensitiveKeys[normalizeKey(k)] }
 
 var sensitivePattern = regexp.MustCompile(
 	`[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}` + // e-mail address
+		`|[A-Za-z0-9._%+\-]+%(?:40|2540)[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}` + // e-mail address URL-escaped (calendar ids in request URLs)
+		`|(?i:(?:sync|page|access_|refresh_|id_)?token|code|key)=[^&\s"']+` + // token-bearing query parameters
 		`|ya29\.[A-Za-z0-9._\-]+` + // Google access token
 		`|1//[A-Za-z0-9._\-]{8,}` + // Google refresh token
 		`|4/0[A-Za-z0-9._\-]{8,}`) // Google authorization code
 
 // scrub replaces e-mail addresses and Google tokens in s.
 func scrub(s string) string {
-	if !strings.Contains(s, "@") && !strings.Contains(s, "ya29.") && !strings.Contains(s, "1//") && !strings.Contains(s, "4/0") {
+	if !strings.Contains(s, "@") && !strings.Contains(s, "%40") && !strings.Contains(s, "%2540") && !strings.Contains(s, "=") &&
+		!strings.Contains(s, "ya29.") && !strings.Contains(s, "1//") && !strings.Contains(s, "4/0") {
 		return s
 	}
 	return sensitivePattern.ReplaceAllString(s, Redacted)

@@ -235,6 +235,17 @@ func TestRedaction(t *testing.T) {
 			},
 		},
 		{
+			name: "URL-escaped e-mails and token query parameters in client errors",
+			log: func(l *slog.Logger) {
+				l.Warn("m", "error", errors.New(`Get "https://www.googleapis.com/calendar/v3/calendars/alice%40example.com/events?alt=json&syncToken=CPDAlvWDx70&maxResults=2500": dial tcp: connection refused`),
+					"u", "https://x.test/cb?code=4%2F0Abc&state=s1&pageToken=pt9")
+			},
+			want: map[string]any{
+				"error": `Get "https://www.googleapis.com/calendar/v3/calendars/[redacted]/events?alt=json&[redacted]&maxResults=2500": dial tcp: connection refused`,
+				"u":     "https://x.test/cb?[redacted]&state=s1&[redacted]",
+			},
+		},
+		{
 			name: "errors and structs",
 			log: func(l *slog.Logger) {
 				l.Error("m", "err", errors.New(`googleapi: calendar anna@example.org: 404`),
