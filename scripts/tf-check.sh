@@ -50,7 +50,10 @@ step_done
 
 # --- 3. provider + CLI config -------------------------------------------------------------
 step "provider mirror (scripts/tf-provider.sh)"
-eval "$("$ROOT/scripts/tf-provider.sh" --env)"
+# A failed provider build must stop here (eval of a failed substitution would not).
+provider_env=$("$ROOT/scripts/tf-provider.sh" --env) || { echo "tf-check: building the Google provider failed" >&2; exit 1; }
+eval "$provider_env"
+[ -f "${TF_CLI_CONFIG_FILE:-}" ] || { echo "tf-check: no Terraform CLI config after the provider step" >&2; exit 1; }
 export TF_CLI_CONFIG_FILE
 step_done
 

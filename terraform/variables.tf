@@ -1,3 +1,12 @@
+# Google Cloud regions inside the European Union. Not every europe-* region is: London
+# (europe-west2) and Zurich (europe-west6) are outside the EU.
+locals {
+  eu_regions = [
+    "europe-central2", "europe-north1", "europe-north2", "europe-southwest1", "europe-west1",
+    "europe-west3", "europe-west4", "europe-west8", "europe-west9", "europe-west10", "europe-west12",
+  ]
+}
+
 variable "project_id" {
   type        = string
   description = "Google Cloud project id everything is deployed into (also GOOGLE_CLOUD_PROJECT and SECRETS_PROJECT of the functions)."
@@ -14,8 +23,8 @@ variable "region" {
   default     = "europe-west3"
 
   validation {
-    condition     = can(regex("^europe-[a-z]+[0-9]+$", var.region))
-    error_message = "region must be an EU region (europe-*), e.g. europe-west3 (Frankfurt)."
+    condition     = contains(local.eu_regions, var.region)
+    error_message = "region must be a Google Cloud region inside the EU (e.g. europe-west3, Frankfurt); europe-west2 (London) and europe-west6 (Zurich) are not in the EU."
   }
 }
 
@@ -25,8 +34,8 @@ variable "firestore_location" {
   default     = "eur3"
 
   validation {
-    condition     = var.firestore_location == "eur3" || can(regex("^europe-[a-z]+[0-9]+$", var.firestore_location))
-    error_message = "firestore_location must be eur3 or an EU region (europe-*)."
+    condition     = var.firestore_location == "eur3" || contains(local.eu_regions, var.firestore_location)
+    error_message = "firestore_location must be eur3 or a Google Cloud region inside the EU."
   }
 }
 
@@ -36,8 +45,8 @@ variable "secret_replica_locations" {
   default     = ["europe-west3", "europe-west1"]
 
   validation {
-    condition     = length(var.secret_replica_locations) > 0 && alltrue([for l in var.secret_replica_locations : can(regex("^europe-[a-z]+[0-9]+$", l))])
-    error_message = "secret_replica_locations must be a non-empty list of EU regions (europe-*)."
+    condition     = length(var.secret_replica_locations) > 0 && alltrue([for l in var.secret_replica_locations : contains(local.eu_regions, l)])
+    error_message = "secret_replica_locations must be a non-empty list of Google Cloud regions inside the EU."
   }
 }
 

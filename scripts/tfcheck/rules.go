@@ -47,10 +47,18 @@ var Rules = []Rule{
 
 const functionType = "google_cloudfunctions2_function"
 
-var euLocation = regexp.MustCompile(`^(europe-[a-z]+[0-9]+|eur[0-9]+|eu)$`)
+// euLocations are the Google Cloud regions inside the European Union, and its
+// multi-regions. Not every europe-* region is: europe-west2 is London and europe-west6
+// Zurich, outside the EU, so the list is explicit.
+var euLocations = map[string]bool{
+	"europe-central2": true, "europe-north1": true, "europe-north2": true, "europe-southwest1": true,
+	"europe-west1": true, "europe-west3": true, "europe-west4": true, "europe-west8": true,
+	"europe-west9": true, "europe-west10": true, "europe-west12": true,
+	"eur3": true, "eur5": true, "eur7": true, "eur8": true, "eu": true,
+}
 
-// IsEU reports whether a Google Cloud location is in the EU: an europe-* region or zone
-// prefix, a Firestore EU multi-region (eur3…), or the EU multi-region.
+// IsEU reports whether a Google Cloud location is in the EU: one of euLocations, or a zone
+// of one of them.
 func IsEU(loc string) bool {
 	l := strings.ToLower(strings.TrimSpace(loc))
 	if i := strings.LastIndex(l, "/"); i >= 0 { // projects/p/locations/europe-west3
@@ -60,7 +68,7 @@ func IsEU(loc string) bool {
 	if m := regexp.MustCompile(`^(europe-[a-z]+[0-9]+)-[a-z]$`).FindStringSubmatch(l); m != nil {
 		l = m[1]
 	}
-	return euLocation.MatchString(l)
+	return euLocations[l]
 }
 
 var locationKeys = map[string]bool{

@@ -100,7 +100,8 @@ func TestIsEU(t *testing.T) {
 	for loc, want := range map[string]bool{
 		"europe-west3": true, "EUROPE-WEST3": true, "eur3": true, "EU": true, "europe-west1-b": true,
 		"projects/p/locations/europe-north1": true,
-		"us-central1":                        false, "US": false, "nam5": false, "global": false, "asia": false, "europe": false,
+		"europe-west2":                       false, "europe-west6": false, "europe-west2-a": false,
+		"us-central1": false, "US": false, "nam5": false, "global": false, "asia": false, "europe": false,
 	} {
 		if got := IsEU(loc); got != want {
 			t.Errorf("IsEU(%q) = %v, want %v", loc, got, want)
