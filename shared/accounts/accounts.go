@@ -117,6 +117,7 @@ func (s *Service) MarkReauth(ctx context.Context, conn *store.Connection, now ti
 		}
 		if _, err := s.Store.Doc(ref).Update(ctx, []firestore.Update{
 			{Path: "channel", Value: nil}, {Path: "channelExpiry", Value: time.Time{}}, {Path: "syncToken", Value: ""}, {Path: "dirty", Value: false},
+			{Path: "epoch", Value: firestore.Increment(1)},
 		}); err != nil && !store.NotFound(err) {
 			return fmt.Errorf("clear channel of %s: %w", cal.DocID, err)
 		}

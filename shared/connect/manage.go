@@ -155,6 +155,7 @@ func (s *Service) deselect(ctx context.Context, conn *store.Connection, c *store
 	ref := store.CalRef{Tenant: conn.Tenant, Staff: conn.Staff, Connection: conn.ID, Calendar: c.DocID}
 	if _, err := s.Store.Doc(ref).Update(ctx, []firestore.Update{
 		{Path: "selected", Value: false}, {Path: "syncToken", Value: ""}, {Path: "dirty", Value: false},
+		{Path: "epoch", Value: firestore.Increment(1)},
 	}); err != nil {
 		return fmt.Errorf("deselect %s: %w", ref, err)
 	}

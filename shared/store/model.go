@@ -66,7 +66,10 @@ type Calendar struct {
 	AccessRole string `firestore:"accessRole"`
 	Selected   bool   `firestore:"selected"`
 
-	SyncToken      string    `firestore:"syncToken"`
+	SyncToken string `firestore:"syncToken"`
+	// Epoch is bumped whenever the stored events are thrown away (deselect, access revoked):
+	// a sync that started before cannot save its token, and lists fully again instead.
+	Epoch          int64     `firestore:"epoch"`
 	LeaseOwner     string    `firestore:"leaseOwner"`
 	LeaseUntil     time.Time `firestore:"leaseUntil"`
 	Dirty          bool      `firestore:"dirty"`

@@ -406,3 +406,35 @@ func TestAccessWithdrawnDuringRunDeletesData(t *testing.T) {
 		})
 	}
 }
+
+// TestDeselectReselectDuringRunKeepsEvents: the staff member deselects (events deleted,
+// epoch bumped, as connect does) and reselects while a sync is between pages. The run must
+// not save a token that would skip the deleted pages: every event is stored at the end.
+func TestDeselectReselectDuringRunKeepsEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for i := range 4 {
+		e.create(timed(fmt.Sprintf("x%d", i), t0.Add(time.Duration(i+1)*time.Hour), time.Hour))
+	}
+	e.S.PageSize = 1
+	fired := false
+	e.S.AfterPage = func(ref store.CalRef, page int) error {
+		if page != 2 || fired {
+			return nil
+		}
+		fired = true
+		ctx := context.Background()
+		if _, err := e.Store.Doc(ref).Update(ctx, []firestoreUpdate{{Path: "selected", Value: false}, {Path: "syncToken", Value: ""}, {Path: "epoch", Value: firestoreIncrement(1)}}); err != nil {
+			return err
+		}
+		if err := e.Store.DeleteCalendarData(ctx, ref); err != nil {
+			return err
+		}
+		_, err := e.Store.Doc(ref).Update(ctx, []firestoreUpdate{{Path: "selected", Value: true}})
+		return err
+	}
+	e.mustRun()
+	if got := e.stored(); len(got.Events) != 4 {
+		t.Fatalf("%d events stored after deselect+reselect during the run, want 4", len(got.Events))
+	}
+}
