@@ -312,4 +312,4 @@ var _ = googlecal.ClassGone
 type firestoreUpdate = firestore.Update
 
 func mergeAll() firestore.SetOption { return firestore.MergeAll }
-func firestoreIncrement(n int) any { return firestore.Increment(n) }
+func firestoreIncrement(n int) any  { return firestore.Increment(n) }
