@@ -249,3 +249,32 @@ func TestBookingIndex(t *testing.T) {
 		t.Fatal("not in December's index")
 	}
 }
+
+// TestCreateReplayAfterLostCommit: when a commit landed but its answer was lost, the
+// retry finds the booking it made itself and succeeds instead of answering "taken"; a
+// different booking under the same id is refused.
+func TestCreateReplayAfterLostCommit(t *testing.T) {
+	t.Parallel()
+	fs, _ := testenv.Firestore(t)
+	st := setupStaff(t, fs, "t1", "s1")
+	id, tok := NewID(), NewCancelToken("t1", "s1")
+	svc := &Service{Store: st, NewIDs: func(string, string) (string, string) { return id, tok }}
+	now := time.Date(2026, 11, 2, 7, 0, 0, 0, time.UTC)
+	in := Input{Tenant: "t1", Staff: "s1", Start: time.Date(2026, 11, 3, 9, 0, 0, 0, time.UTC), Duration: 30 * time.Minute, Service: "x", CustomerName: "n", CustomerEmail: "a@b.c"}
+	if _, err := svc.Create(context.Background(), in, now, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := svc.Create(context.Background(), in, now, Options{})
+	if err != nil || again.Booking.ID != id {
+		t.Fatalf("replayed create = %+v, %v; want the same booking", again, err)
+	}
+	other := &Service{Store: st, NewIDs: func(string, string) (string, string) { return id, NewCancelToken("t1", "s1") }}
+	in.Start = in.Start.Add(2 * time.Hour)
+	if _, err := other.Create(context.Background(), in, now, Options{}); err == nil || errors.Is(err, ErrTaken) {
+		t.Fatalf("a different booking under an existing id: err = %v", err)
+	}
+	snaps, _ := st.Bookings("t1", "s1").Documents(context.Background()).GetAll()
+	if len(snaps) != 1 {
+		t.Fatalf("%d booking docs, want 1", len(snaps))
+	}
+}

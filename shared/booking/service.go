@@ -69,6 +69,9 @@ type Service struct {
 	// ContentionDeadline bounds how long Create keeps retrying aborted transactions
 	// (default 25 s); then it answers ErrContended.
 	ContentionDeadline time.Duration
+	// NewIDs makes a booking's id and cancel token (default NewID, NewCancelToken); tests
+	// fix them to replay a commit whose answer was lost.
+	NewIDs func(tenant, staff string) (id, token string)
 }
 
 // Created is a new booking and its cancel token (returned once, never stored).
@@ -121,8 +124,10 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 	if !in.Start.After(now) {
 		return nil, ErrTaken
 	}
-	id := NewID()
-	tok := NewCancelToken(in.Tenant, in.Staff)
+	id, tok := NewID(), NewCancelToken(in.Tenant, in.Staff)
+	if s.NewIDs != nil {
+		id, tok = s.NewIDs(in.Tenant, in.Staff)
+	}
 	b := &store.Booking{
 		ID: id, Tenant: in.Tenant, Staff: in.Staff,
 		Start: in.Start.UTC(), End: in.Start.Add(in.Duration).UTC(),
@@ -139,6 +144,16 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 		// it. The other reads (calendars, busy docs, bookings) therefore run outside the
 		// transaction: the emulator locks queries coarsely, and in a transaction they
 		// would make bookings of unrelated staff members abort each other.
+		// A commit whose answer was lost (timeout, Unavailable) may have landed: the retry
+		// then finds our own booking, and that is success, not "slot taken".
+		if prev, err := tx.Get(s.Store.Bookings(in.Tenant, in.Staff).Doc(id)); err == nil && prev.Exists() {
+			if h, _ := prev.DataAt("cancelTokenHash"); h == b.CancelTokenHash {
+				return nil
+			}
+			return fmt.Errorf("booking id %s already taken", id)
+		} else if err != nil && status.Code(err) != codes.NotFound {
+			return err
+		}
 		staffSnap, err := tx.Get(s.Store.Staff(in.Tenant, in.Staff))
 		if status.Code(err) == codes.NotFound {
 			return ErrNotBookable
