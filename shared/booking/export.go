@@ -12,6 +12,7 @@ import (
 	"google.golang.org/api/calendar/v3"
 
 	"github.com/belbo/calsync/shared/accounts"
+	"github.com/belbo/calsync/shared/calevents"
 	"github.com/belbo/calsync/shared/googlecal"
 	"github.com/belbo/calsync/shared/logging"
 	"github.com/belbo/calsync/shared/messages"
@@ -166,7 +167,11 @@ func (x *Exporter) upsert(ctx context.Context, b *store.Booking, now time.Time) 
 		Start:              &calendar.EventDateTime{DateTime: b.Start.UTC().Format(time.RFC3339)},
 		End:                &calendar.EventDateTime{DateTime: b.End.UTC().Format(time.RFC3339)},
 		Transparency:       "opaque",
-		ExtendedProperties: &calendar.EventExtendedProperties{Private: map[string]string{BookingProperty: b.ID}},
+		ExtendedProperties: &calendar.EventExtendedProperties{Private: map[string]string{
+			BookingProperty:                b.ID,
+			calevents.BookingStartProperty: b.Start.UTC().Format(time.RFC3339),
+			calevents.BookingEndProperty:   b.End.UTC().Format(time.RFC3339),
+		}},
 	}
 	_, err = sess.Calendar.Events.Insert(c.WriteCalendarID, ev).Context(ctx).Do()
 	if googlecal.Classify(err) == googlecal.ClassConflict {

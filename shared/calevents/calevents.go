@@ -93,13 +93,38 @@ func FromGoogle(ev *calendar.Event, staffZone *time.Location) (store.Event, bool
 	default:
 		return store.Event{}, false, fmt.Errorf("%w: %s has no start", ErrInvalid, ev.Id)
 	}
-	out.Busy = busy(ev) && out.BookingID == ""
+	out.Busy = busy(ev) && (out.BookingID == "" || movedEcho(ev, out))
 	if out.Busy {
 		out.Months = Months(out)
 	} else {
 		out.Months = []string{}
 	}
 	return out, false, nil
+}
+
+// Properties ExportBooking writes next to BookingProperty: the booked instants, so an
+// echo can be told from an event the staff member moved in Google.
+const (
+	BookingStartProperty = "calsyncStart"
+	BookingEndProperty   = "calsyncEnd"
+)
+
+// movedEcho reports whether one of the product's own events no longer sits where the
+// booking put it (the staff member moved or resized it in Google). Such an event blocks
+// its new time like any other: the staff member is busy there, and the booking itself is
+// flagged for attention (booking.CheckEcho), never changed. An event without the
+// properties (written before they existed) counts as unmoved.
+func movedEcho(ev *calendar.Event, e store.Event) bool {
+	if ev.ExtendedProperties == nil || e.AllDay {
+		return e.AllDay
+	}
+	p := ev.ExtendedProperties.Private
+	bs, err1 := time.Parse(time.RFC3339, p[BookingStartProperty])
+	be, err2 := time.Parse(time.RFC3339, p[BookingEndProperty])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	return !bs.Equal(e.Start) || !be.Equal(e.End)
 }
 
 func busy(ev *calendar.Event) bool {

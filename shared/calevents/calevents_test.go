@@ -53,6 +53,14 @@ func TestFromGoogle(t *testing.T) {
 		{name: "product's own event", mod: func(e *calendar.Event) {
 			e.ExtendedProperties = &calendar.EventExtendedProperties{Private: map[string]string{BookingProperty: "bk1"}}
 		}},
+		{name: "product's own event where the booking put it", mod: func(e *calendar.Event) {
+			e.ExtendedProperties = &calendar.EventExtendedProperties{Private: map[string]string{BookingProperty: "bk1",
+				BookingStartProperty: "2026-11-30T22:30:00Z", BookingEndProperty: "2026-11-30T23:30:00Z"}}
+		}},
+		{name: "product's own event moved by the staff member is busy", mod: func(e *calendar.Event) {
+			e.ExtendedProperties = &calendar.EventExtendedProperties{Private: map[string]string{BookingProperty: "bk1",
+				BookingStartProperty: "2026-11-30T20:30:00Z", BookingEndProperty: "2026-11-30T21:30:00Z"}}
+		}, busy: true, months: []string{"2026-11"}},
 		{name: "cancelled", mod: func(e *calendar.Event) { e.Status = "cancelled" }, cancelled: true},
 		{name: "all-day in the staff zone", mod: func(e *calendar.Event) {
 			e.Start = &calendar.EventDateTime{Date: "2026-11-30"}
