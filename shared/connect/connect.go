@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path"
 	"slices"
 	"strings"
 	"time"
@@ -80,6 +81,10 @@ func AllowedReturn(allow []string, u string) bool {
 	}
 	got, err := url.Parse(u)
 	if err != nil || got.User != nil || got.Fragment != "" || got.Host == "" {
+		return false
+	}
+	// No dot segments: "/allowed/../elsewhere" must not pass the prefix check.
+	if got.Path != path.Clean("/"+got.Path) && got.Path != path.Clean("/"+got.Path)+"/" || strings.Contains(got.RawPath, "%2e") || strings.Contains(got.RawPath, "%2E") {
 		return false
 	}
 	for _, a := range allow {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/belbo/calsync/shared/secrets"
@@ -71,6 +72,11 @@ func VerifyState(ctx context.Context, src secrets.Source, state string) (string,
 		return "", ErrBadState
 	}
 	parts := strings.Split(state, ".")
+	// The version comes from the caller: accept only recent numeric versions, so a forged
+	// state cannot make us look up arbitrary secret versions (each a Secret Manager call).
+	if err := recentVersion(ctx, src, parts[0]); err != nil {
+		return "", ErrBadState
+	}
 	key, _, err := stateKey(ctx, src, parts[0])
 	if err != nil {
 		return "", fmt.Errorf("%w: %v", ErrBadState, err)
@@ -79,4 +85,27 @@ func VerifyState(ctx context.Context, src secrets.Source, state string) (string,
 		return "", ErrBadState
 	}
 	return parts[1], nil
+}
+
+// MaxStateKeyAge is how many versions back a state's key version may be: states live 15
+// minutes, so only the versions of the last few rotations can still be in flight.
+const MaxStateKeyAge = 5
+
+func recentVersion(ctx context.Context, src secrets.Source, v string) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return ErrBadState
+	}
+	_, latest, err := src.Latest(ctx, "state-key")
+	if err != nil {
+		return err
+	}
+	l, err := strconv.Atoi(latest)
+	if err != nil {
+		return nil // a source without numbered versions: the MAC still decides
+	}
+	if n > l || n < l-MaxStateKeyAge {
+		return ErrBadState
+	}
+	return nil
 }

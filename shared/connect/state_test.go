@@ -55,6 +55,8 @@ func TestStateRejectsForgeries(t *testing.T) {
 	for _, bad := range []string{
 		"", "x", st + "x", parts[0] + "." + parts[1] + "." + strings.Repeat("A", 43),
 		"9." + parts[1] + "." + parts[2], // unknown key version
+		"x." + parts[1] + "." + parts[2], // not a number
+		"0." + parts[1] + "." + parts[2],
 		parts[0] + "." + strings.Repeat("B", 43) + "." + parts[2],
 		other,
 	} {
@@ -99,4 +101,34 @@ func FuzzVerifyState(f *testing.F) {
 			t.Fatalf("forged state %q accepted (id %q)", s, id)
 		}
 	})
+}
+
+type countingSource struct {
+	*secrets.Static
+	versions int
+}
+
+func (c *countingSource) Version(ctx context.Context, name, version string) ([]byte, error) {
+	c.versions++
+	return c.Static.Version(ctx, name, version)
+}
+
+// TestForgedStateVersionsCostNoSecretLookups: a forged state names any key version it
+// likes; only recent numbered versions may be looked up.
+func TestForgedStateVersionsCostNoSecretLookups(t *testing.T) {
+	t.Parallel()
+	src := &countingSource{Static: stateSource(t)}
+	st, _, _ := NewState(context.Background(), src)
+	parts := strings.Split(st, ".")
+	for _, v := range []string{"2", "999", "007x", "-1", "latest"} {
+		if _, err := VerifyState(context.Background(), src, v+"."+parts[1]+"."+parts[2]); !errors.Is(err, ErrBadState) {
+			t.Fatalf("version %q accepted: %v", v, err)
+		}
+	}
+	if src.versions != 0 {
+		t.Fatalf("forged versions caused %d secret lookups", src.versions)
+	}
+	if _, err := VerifyState(context.Background(), src, st); err != nil || src.versions != 1 {
+		t.Fatalf("genuine state: %v after %d lookups", err, src.versions)
+	}
 }

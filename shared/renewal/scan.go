@@ -183,10 +183,11 @@ func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
 		}
 	}
 	st.Candidates = len(found)
-	if err := r.requeueExports(ctx, now, &st); err != nil {
-		return st, err
-	}
 	err := r.publishAll(ctx, found, &st)
+	// Renewals first: a failing export requeue (say, a missing index) must not stop them.
+	if xerr := r.requeueExports(ctx, now, &st); xerr != nil {
+		r.log().WarnContext(ctx, "renew tick: requeue of pending exports failed", "error", xerr.Error())
+	}
 	st.DurationMs = time.Since(t0).Milliseconds()
 	r.log().InfoContext(ctx, "renew.tick", "event", "renew.tick", "expiring", st.Expiring, "safetyDue", st.SafetyDue,
 		"fullDue", st.FullDue, "listDue", st.ListDue, "candidates", st.Candidates, "inactive", st.Inactive,
