@@ -55,3 +55,30 @@ func TestCancelDuringExportLeavesNoEvent(t *testing.T) {
 		t.Fatalf("booking export state = %+v, %v", b, err)
 	}
 }
+
+// TestDisconnectForgetsWhereBookingsWent: bookings remember the Google calendar they were
+// exported to (often the account's e-mail address); disconnecting clears that.
+func TestDisconnectForgetsWhereBookingsWent(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{Push: true})
+	primary, _ := h.addAccount("anna@example.com")
+	conn := mustConnect(t, h, "t1", "anna", "anna@example.com")
+	h.setRules("t1", "anna", weekdayRules())
+	resp, body := h.public("POST", h.Stack.Function("Book")+"/", bookBody("t1", "anna", "2026-11-03T10:00:00+01:00", 30))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("book: %d %s", resp.StatusCode, body)
+	}
+	id := decodeMap(t, body)["id"].(string)
+	st := h.Stack.Platform.Store
+	eventually(t, 30*time.Second, "the export", func() bool {
+		b, err := booking.Get(context.Background(), st, "t1", "anna", id)
+		return err == nil && b.ExportCalendar == primary && b.ExportConn == conn
+	})
+	if code, body := h.manage("DELETE", staffPath("t1", "anna")+"/connections/"+conn, nil); code != http.StatusNoContent {
+		t.Fatalf("disconnect: %d %s", code, body)
+	}
+	b, err := booking.Get(context.Background(), st, "t1", "anna", id)
+	if err != nil || b.ExportCalendar != "" || b.ExportConn != "" || b.Status != "confirmed" {
+		t.Fatalf("after disconnect the booking is %+v (%v): want it kept, without export calendar and connection", b, err)
+	}
+}

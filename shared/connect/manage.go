@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
+	"google.golang.org/api/calendar/v3"
 
-	"github.com/belbo/calsync/shared/accounts"
 	"github.com/belbo/calsync/shared/googlecal"
 	"github.com/belbo/calsync/shared/logging"
 	"github.com/belbo/calsync/shared/store"
@@ -159,19 +159,22 @@ func (s *Service) deselect(ctx context.Context, conn *store.Connection, c *store
 	}); err != nil {
 		return fmt.Errorf("deselect %s: %w", ref, err)
 	}
-	if c.Channel != nil {
-		var cal *accounts.Session
+	// Re-read the channels after the update: a renewal may have switched them meanwhile.
+	fresh, err := s.Store.GetCalendar(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if chans := s.calendarChannels(ctx, ref, fresh); len(chans) > 0 {
+		var gcal *calendar.Service
 		if conn.Status == store.StatusActive {
-			cal, _ = s.Accounts.Open(ctx, conn)
+			if sess, err := s.Accounts.Open(ctx, conn); err == nil {
+				gcal = sess.Calendar
+			}
 		}
-		var err error
-		if cal != nil {
-			err = watch.Stop(ctx, cal.Calendar, s.Store, c.Channel)
-		} else {
-			err = watch.Stop(ctx, nil, s.Store, c.Channel)
-		}
-		if err != nil {
-			logging.FromContext(ctx).WarnContext(ctx, "stop channel on deselect", "calendar", ref.String(), "error", err.Error())
+		for _, ch := range chans {
+			if err := watch.Stop(ctx, gcal, s.Store, ch); err != nil {
+				logging.FromContext(ctx).WarnContext(ctx, "stop channel on deselect", "calendar", ref.String(), "channel", ch.ID, "error", err.Error())
+			}
 		}
 		if _, err := s.Store.Doc(ref).Update(ctx, []firestore.Update{{Path: "channel", Value: nil}, {Path: "channelExpiry", Value: time.Time{}}}); err != nil {
 			return err
@@ -212,21 +215,16 @@ func (s *Service) removeConnection(ctx context.Context, conn *store.Connection, 
 	if err != nil {
 		return err
 	}
+	var gcal *calendar.Service
+	if sess != nil && conn.Status == store.StatusActive {
+		gcal = sess.Calendar
+	}
 	for _, c := range cals {
-		if c.Channel == nil {
-			continue
-		}
-		var svc = (*accounts.Session)(nil)
-		if sess != nil && conn.Status == store.StatusActive {
-			svc = sess
-		}
-		if svc != nil {
-			err = watch.Stop(ctx, svc.Calendar, s.Store, c.Channel)
-		} else {
-			err = watch.Stop(ctx, nil, s.Store, c.Channel)
-		}
-		if err != nil {
-			log.WarnContext(ctx, "disconnect: stop channel", "channel", c.Channel.ID, "errorClass", string(googlecal.Classify(err)))
+		ref := store.CalRef{Tenant: conn.Tenant, Staff: conn.Staff, Connection: conn.ID, Calendar: c.DocID}
+		for _, ch := range s.calendarChannels(ctx, ref, c) {
+			if err := watch.Stop(ctx, gcal, s.Store, ch); err != nil {
+				log.WarnContext(ctx, "disconnect: stop channel", "channel", ch.ID, "errorClass", string(googlecal.Classify(err)))
+			}
 		}
 	}
 	if revoke && sess != nil {
@@ -239,6 +237,52 @@ func (s *Service) removeConnection(ctx context.Context, conn *store.Connection, 
 	if err := s.Store.DeleteConnectionData(ctx, conn.Tenant, conn.Staff, conn.ID); err != nil {
 		return fmt.Errorf("disconnect %s: %w", conn.ID, err)
 	}
+	// Bookings remember where they were exported (calendar ids are often the account's
+	// e-mail address): forget that too.
+	bookings, err := s.Store.Bookings(conn.Tenant, conn.Staff).Where("exportConnection", "==", conn.ID).Select().Documents(ctx).GetAll()
+	if err != nil {
+		return fmt.Errorf("disconnect %s: find exported bookings: %w", conn.ID, err)
+	}
+	for _, b := range bookings {
+		if _, err := b.Ref.Update(ctx, []firestore.Update{{Path: "exportCalendar", Value: ""}, {Path: "exportConnection", Value: ""}}); err != nil {
+			return fmt.Errorf("disconnect %s: clear export of booking %s: %w", conn.ID, b.Ref.ID, err)
+		}
+	}
 	log.InfoContext(ctx, "disconnect: connection deleted", "calendars", len(cals))
 	return nil
+}
+
+// calendarChannels lists every channel a calendar may have at Google: its current one and
+// those a renewal run left half-done (the renewal record's pending and retired channels).
+func (s *Service) calendarChannels(ctx context.Context, ref store.CalRef, c *store.Calendar) []*store.Channel {
+	var out []*store.Channel
+	if c.Channel != nil {
+		out = append(out, c.Channel)
+	}
+	snap, err := s.Store.Doc(ref).Get(ctx)
+	if err != nil {
+		return out
+	}
+	add := func(v any) {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return
+		}
+		id, _ := m["id"].(string)
+		res, _ := m["resourceId"].(string)
+		if id != "" && (c.Channel == nil || id != c.Channel.ID) {
+			out = append(out, &store.Channel{ID: id, ResourceID: res})
+		}
+	}
+	if v, err := snap.DataAt("renewal.pending"); err == nil {
+		add(v)
+	}
+	if v, err := snap.DataAt("renewal.retired"); err == nil {
+		if list, ok := v.([]any); ok {
+			for _, it := range list {
+				add(it)
+			}
+		}
+	}
+	return out
 }
