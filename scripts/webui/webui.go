@@ -14,6 +14,7 @@ package webui
 import (
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -35,15 +36,39 @@ type Options struct {
 	HTTPClient *http.Client // for the clock; default: 2 s timeout
 }
 
+// sameOrigin guards the proxies that add the Manage key: only this page's own origin may
+// use them. Another site open in the developer's browser (Sec-Fetch-Site: cross-site) or
+// a DNS-rebinding host name (a Host that is not a loopback address) is refused.
+func sameOrigin(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if hh, _, err := net.SplitHostPort(host); err == nil {
+			host = hh
+		}
+		loopback := host == "localhost"
+		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+			loopback = true
+		}
+		site := r.Header.Get("Sec-Fetch-Site")
+		if !loopback || (site != "" && site != "same-origin" && site != "none") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			_, _ = w.Write([]byte(`{"error":{"code":"forbidden","message":"only the local pages may use this proxy"}}`))
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // Handler serves the pages, /config.json, /backend/… and /google/….
 func Handler(o Options) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/backend/", http.StripPrefix("/backend", forward(o.ManageURL, func(r *http.Request) {
+	mux.Handle("/backend/", sameOrigin(http.StripPrefix("/backend", forward(o.ManageURL, func(r *http.Request) {
 		r.Header.Set("Authorization", "Bearer "+o.ManageKey)
-	})))
+	}))))
 	if o.GoogleURL != "" {
 		// Only the control API: /google/x → <fake>/_fake/x.
-		mux.Handle("/google/", http.StripPrefix("/google", forward(strings.TrimRight(o.GoogleURL, "/")+"/_fake/", nil)))
+		mux.Handle("/google/", sameOrigin(http.StripPrefix("/google", forward(strings.TrimRight(o.GoogleURL, "/")+"/_fake/", nil))))
 	}
 	client := o.HTTPClient
 	if client == nil {
