@@ -30,7 +30,9 @@ func TestCancelDuringExportLeavesNoEvent(t *testing.T) {
 	p := h.Stack.Platform
 	x := &booking.Exporter{Store: p.Store, Accounts: p.Accounts(), Fields: p.Env.ExportFields}
 	now := h.FG.Now()
-	mustFault(h, fakegoogle.Fault{Op: "events.insert", Latency: "800ms"})
+	// The insert is held for 3 s; the cancel and the delete export below take a few
+	// milliseconds, and the test checks that they really ran inside that window.
+	mustFault(h, fakegoogle.Fault{Op: "events.insert", Latency: "3s"})
 	inserts := h.FG.Calls("events.insert")
 	done := make(chan error, 1)
 	go func() {
@@ -43,6 +45,14 @@ func TestCancelDuringExportLeavesNoEvent(t *testing.T) {
 	}
 	if err := x.Handle(context.Background(), messages.Export{Tenant: "t1", Staff: "anna", Booking: id, Op: "delete"}, now); err != nil {
 		t.Fatalf("delete export: %v", err)
+	}
+	select {
+	case <-done:
+		t.Fatal("the insert finished before the cancel was handled: the race this test is about did not happen")
+	default:
+	}
+	if ev := h.FG.Event(primary, booking.EventID(id)); ev != nil {
+		t.Fatal("the event existed before the delete export ran: the race this test is about did not happen")
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("upsert export: %v", err)
