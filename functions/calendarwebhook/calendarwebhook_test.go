@@ -73,7 +73,12 @@ func FuzzParseHeaders(f *testing.F) {
 		if n.State != StateSync && n.State != StateExists && n.State != StateNotExists {
 			t.Fatalf("accepted state %q", n.State)
 		}
-		_ = TokenMatches(n.Token, n.Token)
+		if TokenMatches(n.Token, store.HashToken(n.Token+"x")) {
+			t.Fatalf("token %q matched another token's hash", n.Token)
+		}
+		if !TokenMatches(n.Token, store.HashToken(n.Token)) {
+			t.Fatalf("token %q did not match its own hash", n.Token)
+		}
 	})
 }
 

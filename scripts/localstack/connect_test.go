@@ -155,7 +155,15 @@ func TestConnectSelectDisconnect(t *testing.T) {
 	}
 
 	// Select again, then disconnect: channel stopped, grant revoked, nothing left.
-	h.manage("PUT", staffPath("t1", "anna")+"/connections/"+conn+"/calendars/"+url.PathEscape(primary), map[string]bool{"selected": true})
+	if code, body := h.manage("PUT", staffPath("t1", "anna")+"/connections/"+conn+"/calendars/"+url.PathEscape(primary), map[string]bool{"selected": true}); code != 200 {
+		t.Fatalf("re-select: %d %s", code, body)
+	}
+	if n := len(liveChannels(h.FG, primary)); n != 1 {
+		t.Fatalf("live channels after re-select = %d, want 1", n)
+	}
+	if len(h.FG.Grants()) == 0 {
+		t.Fatal("the fake Google knows no grant: the revoke check below would prove nothing")
+	}
 	code, body = h.manage("DELETE", staffPath("t1", "anna")+"/connections/"+conn, nil)
 	if code != http.StatusNoContent {
 		t.Fatalf("disconnect: %d %s", code, body)

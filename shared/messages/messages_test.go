@@ -80,8 +80,23 @@ func FuzzDecodeSync(f *testing.F) {
 		if err == nil && (!ValidID(m.Tenant) || !ValidID(m.Calendar)) {
 			t.Fatalf("accepted invalid ids: %+v", m)
 		}
-		_, _ = DecodeExport(b)
-		_ = DecodeRenew(b)
-		_, _ = ParseEnvelope(b)
+		if err != nil && !errors.Is(err, ErrPermanent) {
+			t.Fatalf("sync decode error is not permanent: %v", err)
+		}
+		x, err := DecodeExport(b)
+		switch {
+		case err == nil && (!ValidID(x.Tenant) || !ValidID(x.Booking) || (x.Op != "upsert" && x.Op != "delete")):
+			t.Fatalf("accepted invalid export message: %+v", x)
+		case err != nil && !errors.Is(err, ErrPermanent):
+			t.Fatalf("export decode error is not permanent: %v", err)
+		}
+		if r := DecodeRenew(b); r != (Renew{}) && (!ValidID(r.Tenant) || !ValidID(r.Staff) || !ValidID(r.Connection)) {
+			t.Fatalf("renew message with invalid ids: %+v", r)
+		}
+		if e, err := ParseEnvelope(b); err == nil && len(e.Message.Data) > MaxData {
+			t.Fatalf("envelope with %d data bytes accepted", len(e.Message.Data))
+		} else if err != nil && !errors.Is(err, ErrPermanent) {
+			t.Fatalf("envelope error is not permanent: %v", err)
+		}
 	})
 }
