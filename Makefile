@@ -6,16 +6,19 @@ TOOLS := $(shell $(GO) env GOPATH)/bin
 STATICCHECK_VERSION := v0.8.2
 PKGS := ./...
 
-.PHONY: run test test-go lint tools package bench soak fuzz tf-check clean
+.PHONY: run test test-go bench-smoke lint tools package bench soak fuzz tf-check clean
 
 run: ## the whole system locally on the real emulators (Ctrl-C stops everything)
 	scripts/dev.sh
 
-test: lint test-go tf-check ## every test: lint, unit + emulator + end-to-end + browser tests, Terraform checks
+test: lint test-go bench-smoke tf-check ## every test: lint, unit + emulator + end-to-end + browser tests, benchmarks once, Terraform checks
 
 test-go:
 	scripts/ensure-chromium.sh
 	scripts/with-emulators.sh $(GO) test -count=1 -timeout 25m $(PKGS)
+
+bench-smoke: ## every benchmark once, so their own correctness checks run in CI (numbers: make bench)
+	scripts/with-emulators.sh $(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 15m $(PKGS)
 
 lint: tools
 	@echo "[lint] gofmt"; out=$$(gofmt -l functions shared scripts); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
