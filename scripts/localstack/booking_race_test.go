@@ -92,3 +92,27 @@ func TestDisconnectForgetsWhereBookingsWent(t *testing.T) {
 		t.Fatalf("after disconnect the booking is %+v (%v): want it kept, without export calendar and connection", b, err)
 	}
 }
+
+// TestBookingsWaitingForAConnectionAreExportedOnConnect: a booking made while the staff
+// member had no Google connection is written into the calendar once they connect.
+func TestBookingsWaitingForAConnectionAreExportedOnConnect(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{Push: true})
+	primary, _ := h.addAccount("anna@example.com")
+	h.setRules("t1", "anna", weekdayRules())
+	resp, body := h.public("POST", h.Stack.Function("Book")+"/", bookBody("t1", "anna", "2026-11-03T10:00:00+01:00", 30))
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("book: %d %s", resp.StatusCode, body)
+	}
+	id := decodeMap(t, body)["id"].(string)
+	st := h.Stack.Platform.Store
+	eventually(t, 30*time.Second, "the export to be skipped for want of a connection", func() bool {
+		b, err := booking.Get(context.Background(), st, "t1", "anna", id)
+		return err == nil && b.ExportState == "skipped_no_connection"
+	})
+	mustConnect(t, h, "t1", "anna", "anna@example.com")
+	eventually(t, 30*time.Second, "the booking in Google after connecting", func() bool {
+		ev := h.FG.Event(primary, booking.EventID(id))
+		return ev != nil && ev.Status != "cancelled"
+	})
+}

@@ -255,6 +255,9 @@ func (s *Service) Callback(ctx context.Context, q url.Values, now time.Time) (Ou
 			log.WarnContext(ctx, "connect: resume selected calendars", "connection", connID, "error", err.Error())
 		}
 	}
+	if err := s.exportWaiting(ctx, st.Tenant, st.Staff, now); err != nil {
+		log.WarnContext(ctx, "connect: re-enqueue waiting exports", "connection", connID, "error", err.Error())
+	}
 	log.InfoContext(ctx, "connect: connected", "connection", connID, "calendars", len(items), "reconnect", prev != nil)
 	return Outcome{Redirect: back(st.ReturnURL, url.Values{"status": {"connected"}, "connection": {connID}}), Connection: connID}, nil
 }
@@ -459,4 +462,24 @@ func (s *Service) startCalendar(ctx context.Context, sess *accounts.Session, con
 		return err
 	}
 	return s.Publish(ctx, topology.CalendarSync, messages.Sync{Tenant: ref.Tenant, Staff: ref.Staff, Connection: ref.Connection, Calendar: ref.Calendar, Reason: "select"})
+}
+
+// exportWaiting asks ExportBooking again for the staff member's upcoming bookings that
+// could not reach Google while no connection was active (skipped_no_connection, or error
+// after a revoked grant): now that one is, they are written into its calendar.
+func (s *Service) exportWaiting(ctx context.Context, tenant, staff string, now time.Time) error {
+	snaps, err := s.Store.Bookings(tenant, staff).Where("end", ">", now).Select("exportState").Documents(ctx).GetAll()
+	if err != nil {
+		return err
+	}
+	for _, b := range snaps {
+		state, _ := b.DataAt("exportState")
+		if state != "skipped_no_connection" && state != "error" {
+			continue
+		}
+		if err := s.Publish(ctx, topology.CalendarExport, messages.Export{Tenant: tenant, Staff: staff, Booking: b.Ref.ID, Op: "upsert"}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
