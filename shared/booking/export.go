@@ -164,9 +164,9 @@ func (x *Exporter) upsert(ctx context.Context, b *store.Booking, now time.Time) 
 	id := EventID(b.ID)
 	ev := &calendar.Event{
 		Id: id, Summary: summary, Description: desc,
-		Start:              &calendar.EventDateTime{DateTime: b.Start.UTC().Format(time.RFC3339)},
-		End:                &calendar.EventDateTime{DateTime: b.End.UTC().Format(time.RFC3339)},
-		Transparency:       "opaque",
+		Start:        &calendar.EventDateTime{DateTime: b.Start.UTC().Format(time.RFC3339)},
+		End:          &calendar.EventDateTime{DateTime: b.End.UTC().Format(time.RFC3339)},
+		Transparency: "opaque",
 		ExtendedProperties: &calendar.EventExtendedProperties{Private: map[string]string{
 			BookingProperty:                b.ID,
 			calevents.BookingStartProperty: b.Start.UTC().Format(time.RFC3339),
