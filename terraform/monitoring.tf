@@ -224,55 +224,43 @@ resource "google_monitoring_alert_policy" "sync_failure_rate" {
   }
 }
 
-resource "google_monitoring_alert_policy" "channels_expired" {
-  display_name = "calsync: watch channels past expiry not renewed"
-  combiner     = "OR"
-  severity     = "WARNING"
-  user_labels  = { system = "calsync", alert = "channels-expired" }
-
-  conditions {
-    display_name = "renew.expired_unrenewed events"
-    condition_threshold {
-      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.event["renew_expired_unrenewed"].name}\""
-      comparison      = "COMPARISON_GT"
-      threshold_value = 0
-      duration        = "0s"
-      aggregations {
-        alignment_period     = "600s"
-        per_series_aligner   = "ALIGN_DELTA"
-        cross_series_reducer = "REDUCE_SUM"
-      }
-      trigger {
-        count = 1
-      }
+# Alerts that fire when a log event occurs at all: one policy each, same shape.
+locals {
+  event_alerts = {
+    "channels-expired" = {
+      display_name = "calsync: watch channels past expiry not renewed"
+      condition    = "renew.expired_unrenewed events"
+      filter       = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.event["renew_expired_unrenewed"].name}\""
+      period       = "600s"
+      content      = "RenewChannels found watch channels that had expired before they were replaced: pushes were lost for those calendars until the safety-net sync. ${local.alerts_doc}, section \"channels-expired\"."
     }
-  }
-
-  notification_channels = [google_monitoring_notification_channel.email.id]
-  alert_strategy {
-    auto_close = "3600s"
-  }
-  documentation {
-    mime_type = "text/markdown"
-    content   = "RenewChannels found watch channels that had expired before they were replaced: pushes were lost for those calendars until the safety-net sync. ${local.alerts_doc}, section \"channels-expired\"."
+    "reauth-required" = {
+      display_name = "calsync: connections need re-authorisation"
+      condition    = "connection.status_changed to reauth_required"
+      filter       = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.event["connection_status_changed"].name}\" AND metric.labels.status=\"reauth_required\""
+      period       = "300s"
+      content      = "At least one Google connection lost its grant (revoked, password change, 7-day testing-mode token). Sync for it is paused until the staff member reconnects. ${local.alerts_doc}, section \"reauth-required\"."
+    }
   }
 }
 
-resource "google_monitoring_alert_policy" "reauth_required" {
-  display_name = "calsync: connections need re-authorisation"
+resource "google_monitoring_alert_policy" "event" {
+  for_each = local.event_alerts
+
+  display_name = each.value.display_name
   combiner     = "OR"
   severity     = "WARNING"
-  user_labels  = { system = "calsync", alert = "reauth-required" }
+  user_labels  = { system = "calsync", alert = each.key }
 
   conditions {
-    display_name = "connection.status_changed to reauth_required"
+    display_name = each.value.condition
     condition_threshold {
-      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.event["connection_status_changed"].name}\" AND metric.labels.status=\"reauth_required\""
+      filter          = "resource.type=\"cloud_run_revision\" AND ${each.value.filter}"
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "0s"
       aggregations {
-        alignment_period     = "300s"
+        alignment_period     = each.value.period
         per_series_aligner   = "ALIGN_DELTA"
         cross_series_reducer = "REDUCE_SUM"
       }
@@ -288,7 +276,7 @@ resource "google_monitoring_alert_policy" "reauth_required" {
   }
   documentation {
     mime_type = "text/markdown"
-    content   = "At least one Google connection lost its grant (revoked, password change, 7-day testing-mode token). Sync for it is paused until the staff member reconnects. ${local.alerts_doc}, section \"reauth-required\"."
+    content   = each.value.content
   }
 }
 

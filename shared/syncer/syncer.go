@@ -498,15 +498,9 @@ func (r *run) finish(ctx context.Context, token string) (bool, error) {
 		}
 		// Access withdrawn while we ran (disconnect or revoked at Google): nothing this run
 		// wrote may stay.
-		connSnap, err := tx.Get(st.Connection(r.ref.Tenant, r.ref.Staff, r.ref.Connection))
-		if err != nil && status.Code(err) != codes.NotFound {
+		active, err := r.connectionActive(tx)
+		if err != nil {
 			return err
-		}
-		active := false
-		if err == nil {
-			if v, _ := connSnap.DataAt("status"); v == store.StatusActive {
-				active = true
-			}
 		}
 		ups := []firestore.Update{
 			{Path: "syncToken", Value: token}, {Path: "lastSyncAt", Value: r.now.Add(time.Since(r.t0))},
@@ -569,6 +563,20 @@ func (r *run) finish(ctx context.Context, token string) (bool, error) {
 	return again, nil
 }
 
+// connectionActive reads, inside tx, whether the calendar's connection still exists and
+// is active.
+func (r *run) connectionActive(tx *firestore.Transaction) (bool, error) {
+	snap, err := tx.Get(r.s.Store.Connection(r.ref.Tenant, r.ref.Staff, r.ref.Connection))
+	if status.Code(err) == codes.NotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	v, _ := snap.DataAt("status")
+	return v == store.StatusActive, nil
+}
+
 // afterCleanup runs once a deselected calendar's data is deleted, still holding the
 // lease: if the calendar was selected again meanwhile (and its connection is active), it
 // keeps the lease and loops with a full listing; otherwise it releases the lease.
@@ -589,14 +597,9 @@ func (r *run) afterCleanup(ctx context.Context) (bool, error) {
 		if cal.LeaseOwner != r.owner {
 			return errLeaseLost
 		}
-		connSnap, err := tx.Get(st.Connection(r.ref.Tenant, r.ref.Staff, r.ref.Connection))
-		if err != nil && status.Code(err) != codes.NotFound {
+		active, err := r.connectionActive(tx)
+		if err != nil {
 			return err
-		}
-		active := false
-		if err == nil {
-			v, _ := connSnap.DataAt("status")
-			active = v == store.StatusActive
 		}
 		if cal.Selected && active {
 			again = true
