@@ -469,3 +469,33 @@ func TestGoogleScopesAreMinimal(t *testing.T) {
 		}
 	}
 }
+
+// TestLateReauthDoesNotUndoAReconnect: a request that still holds the old session fails
+// with invalid_grant after the staff member has already reconnected; marking the
+// connection reauth_required then would undo the reconnect. It must leave it active.
+func TestLateReauthDoesNotUndoAReconnect(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	h.addAccount("anna@example.com")
+	conn := mustConnect(t, h, "t1", "anna", "anna@example.com")
+	st := h.Stack.Platform.Store
+	old, err := st.GetConnection(context.Background(), "t1", "anna", conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustConnect(t, h, "t1", "anna", "anna@example.com") // reconnect: a new sealed token
+	if err := h.Stack.Platform.Accounts().MarkReauth(context.Background(), old, h.FG.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if s := h.connections("t1", "anna").Connections[0].Status; s != store.StatusActive {
+		t.Fatalf("status after a late reauth of the old session = %s, want active", s)
+	}
+	// The current session's failure still counts.
+	cur, _ := st.GetConnection(context.Background(), "t1", "anna", conn)
+	if err := h.Stack.Platform.Accounts().MarkReauth(context.Background(), cur, h.FG.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if s := h.connections("t1", "anna").Connections[0].Status; s != store.StatusReauthRequired {
+		t.Fatalf("status after reauth of the current session = %s", s)
+	}
+}

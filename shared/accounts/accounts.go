@@ -5,6 +5,7 @@
 package accounts
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -87,7 +88,7 @@ func (s *Service) Open(ctx context.Context, conn *store.Connection) (*Session, e
 // restores the same setup.
 func (s *Service) MarkReauth(ctx context.Context, conn *store.Connection, now time.Time) error {
 	ref := s.Store.Connection(conn.Tenant, conn.Staff, conn.ID)
-	changed := false
+	changed, stale := false, false
 	err := s.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		snap, err := tx.Get(ref)
 		if err != nil {
@@ -98,11 +99,27 @@ func (s *Service) MarkReauth(ctx context.Context, conn *store.Connection, now ti
 			changed = false
 			return nil
 		}
+		// Only the grant the caller used is dead: if the staff member reconnected meanwhile
+		// (a new sealed token), a late failure of the old session must not undo that.
+		if len(conn.Token.Ciphertext) > 0 {
+			var cur store.Connection
+			if err := snap.DataTo(&cur); err != nil {
+				return err
+			}
+			if !bytes.Equal(cur.Token.Ciphertext, conn.Token.Ciphertext) {
+				stale = true
+				return nil
+			}
+		}
 		changed = true
 		return tx.Update(ref, []firestore.Update{{Path: "status", Value: store.StatusReauthRequired}, {Path: "statusChangedAt", Value: now}, {Path: "updatedAt", Value: now}, {Path: "token", Value: tokencrypt.Sealed{}}})
 	})
 	if err != nil {
 		return fmt.Errorf("mark connection %s reauth_required: %w", conn.ID, err)
+	}
+	if stale {
+		logging.FromContext(ctx).InfoContext(ctx, "reauth: the connection was reconnected meanwhile; left as it is", "connection", conn.ID)
+		return nil
 	}
 	cals, err := s.Store.ListCalendars(ctx, conn.Tenant, conn.Staff, conn.ID)
 	if err != nil {
@@ -123,6 +140,10 @@ func (s *Service) MarkReauth(ctx context.Context, conn *store.Connection, now ti
 		}
 		if err := s.Store.DeleteCalendarData(ctx, ref); err != nil {
 			return err
+		}
+		// Bump again after the delete, so no sync that ran in between saves a token.
+		if _, err := s.Store.Doc(ref).Update(ctx, []firestore.Update{{Path: "epoch", Value: firestore.Increment(1)}}); err != nil && !store.NotFound(err) {
+			return fmt.Errorf("bump epoch of %s: %w", cal.DocID, err)
 		}
 	}
 	if changed {

@@ -84,7 +84,7 @@ func AllowedReturn(allow []string, u string) bool {
 		return false
 	}
 	// No dot segments: "/allowed/../elsewhere" must not pass the prefix check.
-	if got.Path != path.Clean("/"+got.Path) && got.Path != path.Clean("/"+got.Path)+"/" || strings.Contains(got.RawPath, "%2e") || strings.Contains(got.RawPath, "%2E") {
+	if p := got.Path; p != "" && p != path.Clean("/"+p) && p != path.Clean("/"+p)+"/" || strings.Contains(got.RawPath, "%2e") || strings.Contains(got.RawPath, "%2E") {
 		return false
 	}
 	for _, a := range allow {

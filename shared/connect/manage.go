@@ -182,7 +182,16 @@ func (s *Service) deselect(ctx context.Context, conn *store.Connection, c *store
 	}
 	c.Selected = false
 	c.Channel = nil
-	return s.Store.DeleteCalendarData(ctx, ref)
+	if err := s.Store.DeleteCalendarData(ctx, ref); err != nil {
+		return err
+	}
+	// Bump again: a sync that started after the first bump (a reselect in between) may
+	// have written pages this delete just removed; it must not save its token either.
+	_, err = s.Store.Doc(ref).Update(ctx, []firestore.Update{{Path: "epoch", Value: firestore.Increment(1)}})
+	if store.NotFound(err) {
+		return nil
+	}
+	return err
 }
 
 // SetWriteCalendar chooses the calendar bookings are written to.

@@ -68,7 +68,7 @@ func TestStateRejectsForgeries(t *testing.T) {
 
 func TestAllowedReturn(t *testing.T) {
 	t.Parallel()
-	allow := []string{"https://app.example/settings", "http://127.0.0.1:8080/"}
+	allow := []string{"https://app.example/settings", "http://127.0.0.1:8080/", "https://root.example"}
 	tests := map[string]bool{
 		"https://app.example/settings":              true,
 		"https://app.example/settings/x?y=1":        true,

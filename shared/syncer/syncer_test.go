@@ -438,3 +438,41 @@ func TestDeselectReselectDuringRunKeepsEvents(t *testing.T) {
 		t.Fatalf("%d events stored after deselect+reselect during the run, want 4", len(got.Events))
 	}
 }
+
+// TestSlowDeselectDeleteDuringRelisting: deselect bumps the epoch, the staff member
+// reselects, and deselect's own (slow) delete lands while the re-listing runs; deselect
+// then bumps the epoch again. No pass may save a token that skips what was deleted.
+func TestSlowDeselectDeleteDuringRelisting(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for i := range 4 {
+		e.create(timed(fmt.Sprintf("x%d", i), t0.Add(time.Duration(i+1)*time.Hour), time.Hour))
+	}
+	e.S.PageSize = 1
+	calls := 0
+	e.S.AfterPage = func(ref store.CalRef, page int) error {
+		calls++
+		ctx := context.Background()
+		switch calls {
+		case 2: // deselect's first half, then a reselect
+			if _, err := e.Store.Doc(ref).Update(ctx, []firestoreUpdate{{Path: "selected", Value: false}, {Path: "syncToken", Value: ""}, {Path: "epoch", Value: firestoreIncrement(1)}}); err != nil {
+				return err
+			}
+			_, err := e.Store.Doc(ref).Update(ctx, []firestoreUpdate{{Path: "selected", Value: true}})
+			return err
+		case 7: // deselect's delete lands during the re-listing, then its second bump
+			if err := e.Store.DeleteCalendarData(ctx, ref); err != nil {
+				return err
+			}
+			_, err := e.Store.Doc(ref).Update(ctx, []firestoreUpdate{{Path: "epoch", Value: firestoreIncrement(1)}})
+			return err
+		}
+		return nil
+	}
+	e.mustRun()
+	e.S.AfterPage = nil
+	e.mustRun() // an ordinary incremental sync afterwards must not hide the loss
+	if got := e.stored(); len(got.Events) != 4 {
+		t.Fatalf("%d events stored, want 4", len(got.Events))
+	}
+}
