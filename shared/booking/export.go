@@ -200,11 +200,27 @@ func (x *Exporter) upsert(ctx context.Context, b *store.Booking, now time.Time) 
 		return x.record(ctx, b, now, firestore.Update{Path: "exportState", Value: ExportDeleted})
 	}
 	logging.Event(ctx, log, "booking.exported", slog.String("tenant", b.Tenant), slog.String("staff", b.Staff), slog.String("booking", b.ID), slog.String("connection", c.ID))
-	return x.record(ctx, b, now,
-		firestore.Update{Path: "exportState", Value: ExportExported},
-		firestore.Update{Path: "googleEventId", Value: id},
-		firestore.Update{Path: "exportCalendar", Value: c.WriteCalendarID},
-		firestore.Update{Path: "exportConnection", Value: c.ID})
+	// Record "exported" only while the booking is still confirmed: a cancel that committed
+	// after the re-read above has its own delete, whose "deleted" must not be overwritten.
+	ref := x.Store.Bookings(b.Tenant, b.Staff).Doc(b.ID)
+	err = x.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		snap, err := tx.Get(ref)
+		if err != nil {
+			return err
+		}
+		if st, _ := snap.DataAt("status"); st != store.BookingConfirmed {
+			return nil
+		}
+		return tx.Update(ref, []firestore.Update{
+			{Path: "exportState", Value: ExportExported}, {Path: "googleEventId", Value: id},
+			{Path: "exportCalendar", Value: c.WriteCalendarID}, {Path: "exportConnection", Value: c.ID},
+			{Path: "updatedAt", Value: now},
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("record export of %s: %w", b.ID, err)
+	}
+	return nil
 }
 
 func (x *Exporter) reconcile(ctx context.Context, sess *accounts.Session, c *store.Connection, b *store.Booking, want *calendar.Event) error {
