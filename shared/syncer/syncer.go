@@ -389,13 +389,24 @@ func (r *run) loadZone(ctx context.Context) error {
 func (r *run) release(ctx context.Context, extra map[string]any) error {
 	st := r.s.Store
 	calRef := st.Doc(r.ref)
+	withdrawn := false
 	err := st.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		withdrawn = false
 		snap, err := tx.Get(calRef)
 		if err != nil {
 			if status.Code(err) == codes.NotFound {
 				return nil
 			}
 			return err
+		}
+		// A run that fails after its calendar was deselected (or its access withdrawn) may
+		// have written pages after the delete; no later sync comes to remove them.
+		if sel, _ := snap.DataAt("selected"); sel != true {
+			withdrawn = true
+		} else if active, err := r.connectionActive(tx); err != nil {
+			return err
+		} else if !active {
+			withdrawn = true
 		}
 		ups := []firestore.Update{}
 		if owner, _ := snap.DataAt("leaseOwner"); owner == r.owner {
@@ -411,6 +422,11 @@ func (r *run) release(ctx context.Context, extra map[string]any) error {
 	})
 	if err != nil {
 		return fmt.Errorf("release lease of %s: %w", r.ref, err)
+	}
+	if withdrawn {
+		if err := st.DeleteCalendarData(context.WithoutCancel(ctx), r.ref); err != nil {
+			return fmt.Errorf("delete data of withdrawn calendar %s: %w", r.ref, err)
+		}
 	}
 	return nil
 }

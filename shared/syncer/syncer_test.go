@@ -476,3 +476,34 @@ func TestSlowDeselectDeleteDuringRelisting(t *testing.T) {
 		t.Fatalf("%d events stored, want 4", len(got.Events))
 	}
 }
+
+// TestDeselectThenRetryableErrorLeavesNothing: the calendar is deselected between pages
+// and the run then fails retryably; no later sync comes for a deselected calendar, so the
+// failing run itself must delete what it wrote.
+func TestDeselectThenRetryableErrorLeavesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for i := range 3 {
+		e.create(timed(fmt.Sprintf("x%d", i), t0.Add(time.Duration(i+1)*time.Hour), time.Hour))
+	}
+	e.S.PageSize = 1
+	e.S.AfterPage = func(ref store.CalRef, page int) error {
+		ctx := context.Background()
+		switch page {
+		case 1: // deselect: flag, then delete; the run goes on and writes page 2
+			if _, err := e.Store.Doc(ref).Update(ctx, []firestoreUpdate{{Path: "selected", Value: false}, {Path: "syncToken", Value: ""}, {Path: "epoch", Value: firestoreIncrement(1)}}); err != nil {
+				return err
+			}
+			return e.Store.DeleteCalendarData(ctx, ref)
+		case 2: // then Google fails: page 3 is never listed
+			return e.FG.AddFault(fakegoogle.Fault{Op: "events.list", Status: 503, Count: 5})
+		}
+		return nil
+	}
+	if _, err := e.run(); err == nil {
+		t.Fatal("the run should have failed retryably")
+	}
+	if got := e.stored(); len(got.Events) != 0 || len(got.Busy) != 0 {
+		t.Fatalf("data left: %d events, %d busy items", len(got.Events), len(got.Busy))
+	}
+}
