@@ -65,7 +65,7 @@ func (a *api) startConnection(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u, err := a.connect().Start(r.Context(), r.PathValue("tenant"), r.PathValue("staff"), body.ReturnURL, now)
+	started, err := a.connect().Start(r.Context(), r.PathValue("tenant"), r.PathValue("staff"), body.ReturnURL, now)
 	if errors.Is(err, connect.ErrReturnURL) {
 		jsonhttp.Error(w, http.StatusBadRequest, "return_url_not_allowed", "returnUrl is not on the allow-list (ALLOWED_RETURN_URLS)")
 		return
@@ -74,7 +74,7 @@ func (a *api) startConnection(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
-	jsonhttp.Write(w, http.StatusCreated, map[string]string{"authUrl": u})
+	jsonhttp.Write(w, http.StatusCreated, map[string]string{"authUrl": started.AuthURL, "connectId": started.ConnectID})
 }
 
 func (a *api) listConnections(w http.ResponseWriter, r *http.Request) {

@@ -499,3 +499,30 @@ func TestLateReauthDoesNotUndoAReconnect(t *testing.T) {
 		t.Fatalf("status after reauth of the current session = %s", s)
 	}
 }
+
+// TestConnectIDComesBackOnTheRedirect: the connectId Manage returns to the backend comes
+// back on the browser's return redirect (success and error), so the backend can check the
+// flow was completed in the session that started it.
+func TestConnectIDComesBackOnTheRedirect(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	h.addAccount("anna@example.com")
+	for _, deny := range []bool{false, true} {
+		code, body := h.manage("POST", staffPath("t1", "anna")+"/connections", map[string]string{"returnUrl": h.Return})
+		var out struct{ AuthURL, ConnectID string }
+		if code != http.StatusCreated || json.Unmarshal(body, &out) != nil || len(out.ConnectID) < 20 {
+			t.Fatalf("start: %d %s", code, body)
+		}
+		if strings.Contains(out.AuthURL, out.ConnectID) {
+			t.Fatal("the connectId must not travel through Google's authorization URL")
+		}
+		redirect, err := h.FG.Consent(context.Background(), out.AuthURL, "anna@example.com", fakegoogle.ConsentOptions{Deny: deny})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, loc := h.callback(redirect)
+		if loc == nil || loc.Query().Get("connectId") != out.ConnectID {
+			t.Fatalf("deny=%v: return redirect %v lacks connectId %s", deny, loc, out.ConnectID)
+		}
+	}
+}

@@ -103,25 +103,35 @@ func AllowedReturn(allow []string, u string) bool {
 	return false
 }
 
+// Started is a started connection: the URL to send the browser to, and a connectId the
+// backend keeps in the session of the user who started it. The return redirect carries
+// the same connectId, so the backend can refuse a result completed in someone else's
+// browser (an authorization link passed on to another person).
+type Started struct {
+	AuthURL   string
+	ConnectID string
+}
+
 // Start records a state and returns Google's authorization URL.
-func (s *Service) Start(ctx context.Context, tenant, staff, returnURL string, now time.Time) (string, error) {
+func (s *Service) Start(ctx context.Context, tenant, staff, returnURL string, now time.Time) (Started, error) {
 	if !AllowedReturn(s.Env.AllowedReturnURLs, returnURL) {
-		return "", ErrReturnURL
+		return Started{}, ErrReturnURL
 	}
 	state, id, err := NewState(ctx, s.Accounts.Secrets)
 	if err != nil {
-		return "", err
+		return Started{}, err
 	}
 	verifier := oauth2.GenerateVerifier()
-	doc := store.OAuthState{Tenant: tenant, Staff: staff, ReturnURL: returnURL, Verifier: verifier, CreatedAt: now, ExpireAt: now.Add(StateTTL)}
+	connectID := oauth2.GenerateVerifier()[:22]
+	doc := store.OAuthState{Tenant: tenant, Staff: staff, ReturnURL: returnURL, Verifier: verifier, ConnectID: connectID, CreatedAt: now, ExpireAt: now.Add(StateTTL)}
 	if _, err := s.Store.OAuthState(id).Create(ctx, doc); err != nil {
-		return "", fmt.Errorf("store oauth state: %w", err)
+		return Started{}, fmt.Errorf("store oauth state: %w", err)
 	}
 	g, err := s.Accounts.Google(ctx)
 	if err != nil {
-		return "", err
+		return Started{}, err
 	}
-	return g.AuthURL(state, verifier), nil
+	return Started{AuthURL: g.AuthURL(state, verifier), ConnectID: connectID}, nil
 }
 
 // ErrReturnURL is a return URL outside the allow-list.
@@ -171,7 +181,7 @@ func back(returnURL string, params url.Values) string {
 }
 
 func fail(st *store.OAuthState, reason string) Outcome {
-	return Outcome{Redirect: back(st.ReturnURL, url.Values{"status": {"error"}, "reason": {reason}}), Reason: reason}
+	return Outcome{Redirect: back(st.ReturnURL, url.Values{"status": {"error"}, "reason": {reason}, "connectId": {st.ConnectID}}), Reason: reason}
 }
 
 // Callback completes a connection. An error means the state itself was bad (no trusted
@@ -259,7 +269,7 @@ func (s *Service) Callback(ctx context.Context, q url.Values, now time.Time) (Ou
 		log.WarnContext(ctx, "connect: re-enqueue waiting exports", "connection", connID, "error", err.Error())
 	}
 	log.InfoContext(ctx, "connect: connected", "connection", connID, "calendars", len(items), "reconnect", prev != nil)
-	return Outcome{Redirect: back(st.ReturnURL, url.Values{"status": {"connected"}, "connection": {connID}}), Connection: connID}, nil
+	return Outcome{Redirect: back(st.ReturnURL, url.Values{"status": {"connected"}, "connection": {connID}, "connectId": {st.ConnectID}}), Connection: connID}, nil
 }
 
 func grantedScopes(tok *oauth2.Token) []string {

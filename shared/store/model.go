@@ -165,6 +165,7 @@ type OAuthState struct {
 	Staff     string    `firestore:"staff"`
 	ReturnURL string    `firestore:"returnUrl"`
 	Verifier  string    `firestore:"verifier"`
+	ConnectID string    `firestore:"connectId"` // echoed on the return redirect (session binding)
 	CreatedAt time.Time `firestore:"createdAt"`
 	ExpireAt  time.Time `firestore:"expireAt"`
 }
