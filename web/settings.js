@@ -62,7 +62,14 @@
 
     // Back from Google?
     const status = params.get("status");
-    if (status === "connected") {
+    const started = sessionStorage.getItem("calsync.connectId");
+    sessionStorage.removeItem("calsync.connectId");
+    if (status === "connected" && (!started || started !== params.get("connectId"))) {
+      // Completed in another browser session (an authorization link passed on): refuse it.
+      const conn = params.get("connection");
+      if (conn) { try { await C.backend("DELETE", staffURL("/connections/" + encodeURIComponent(conn))); } catch (e) { /* shown below */ } }
+      notice("error", "This Google connection was completed in a different browser session, so it was not accepted. Please connect again from this page.");
+    } else if (status === "connected") {
       notice("ok", "Google Calendar connected. Tick the calendars that should block booking times.");
     } else if (status === "error") {
       const reason = params.get("reason") || "";
@@ -152,6 +159,8 @@
       const returnUrl = location.origin + "/settings.html?staff=" + encodeURIComponent(state.staff);
       const data = await C.backend("POST", staffURL("/connections"), { returnUrl });
       if (!data || !data.authUrl) throw new Error("The backend did not return Google's address.");
+      // Remember which flow this tab started: the return redirect must carry the same id.
+      sessionStorage.setItem("calsync.connectId", data.connectId || "");
       location.assign(data.authUrl);
     } catch (e) {
       notice("error", "Could not start connecting: " + e.message);
