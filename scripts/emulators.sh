@@ -23,11 +23,18 @@ emu_check() {
   [ -d "$root/platform/pubsub-emulator" ] || emu_fail "the gcloud component 'pubsub-emulator' is missing (gcloud components install pubsub-emulator beta)."
 }
 
-# emu_free_port prints a loopback TCP port nobody listens on.
+# emu_free_port prints a loopback TCP port nobody listens on, chosen below the kernel's
+# ephemeral range: ports in that range are handed to outgoing connections (the tests make
+# many), so one could be taken between this check and the emulator's bind.
 emu_free_port() {
-  local p
+  local p lo=32768
+  if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then
+    read -r lo _ </proc/sys/net/ipv4/ip_local_port_range
+  fi
+  local top=$((lo - 1)) base=10000
+  [ "$top" -gt "$base" ] || { base=1024; top=$((lo - 1)); }
   for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 30000))
+    p=$((base + RANDOM % (top - base)))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"
       return 0
@@ -36,6 +43,8 @@ emu_free_port() {
   emu_fail "no free port found"
 }
 
+# emu_wait waits until url answers. Returns 2 when the emulator lost the race for its
+# port (the caller retries on another port), fails on anything else.
 emu_wait() { # name url pid seconds
   local name=$1 url=$2 pid=$3 secs=$4 i
   for i in $(seq 1 $((secs * 10))); do
@@ -43,28 +52,47 @@ emu_wait() { # name url pid seconds
       emu_log "$name is up at $url"
       return 0
     fi
+    if grep -q "Address already in use" "$EMU_DIR/$name.log" 2>/dev/null; then
+      return 2
+    fi
     kill -0 "$pid" 2>/dev/null || emu_fail "$name exited during start-up; see $EMU_DIR/$name.log"
     sleep 0.1
   done
   emu_fail "$name did not answer within ${secs}s; see $EMU_DIR/$name.log"
 }
 
+# emu_launch starts one emulator in its own process group on a free port, retrying on
+# another port when the bind loses a race. It sets EMU_PORT and EMU_PGID.
+emu_launch() { # name command...
+  local name=$1 attempt rc
+  shift
+  for attempt in 1 2 3 4 5; do
+    EMU_PORT=$(emu_free_port)
+    : >"$EMU_DIR/$name.log"
+    setsid "$@" --host-port="127.0.0.1:$EMU_PORT" >"$EMU_DIR/$name.log" 2>&1 </dev/null &
+    EMU_PGID=$!
+    rc=0
+    emu_wait "$name" "http://127.0.0.1:$EMU_PORT/" "$EMU_PGID" 60 || rc=$?
+    [ "$rc" -eq 0 ] && return 0
+    emu_log "$name lost port $EMU_PORT to another process (attempt $attempt); trying another port"
+    kill -KILL -- "-$EMU_PGID" 2>/dev/null || true
+    wait "$EMU_PGID" 2>/dev/null || true
+  done
+  emu_fail "$name could not bind a port after 5 attempts; see $EMU_DIR/$name.log"
+}
+
 emu_start() {
   emu_check
   EMU_DIR=${EMU_DIR:-$(mktemp -d -t calsync-emulators.XXXXXX)}
   export EMU_DIR
-  local fs_port ps_port
-  fs_port=$(emu_free_port)
-  ps_port=$(emu_free_port)
-  while [ "$ps_port" = "$fs_port" ]; do ps_port=$(emu_free_port); done
-  emu_log "starting Firestore emulator on 127.0.0.1:$fs_port and Pub/Sub emulator on 127.0.0.1:$ps_port (logs in $EMU_DIR)"
-  setsid gcloud emulators firestore start --host-port="127.0.0.1:$fs_port" >"$EMU_DIR/firestore.log" 2>&1 </dev/null &
-  EMU_FS_PGID=$!
-  setsid gcloud beta emulators pubsub start --host-port="127.0.0.1:$ps_port" --project="${GOOGLE_CLOUD_PROJECT:-calsync-local}" >"$EMU_DIR/pubsub.log" 2>&1 </dev/null &
-  EMU_PS_PGID=$!
+  emu_log "starting the Firestore and Pub/Sub emulators (logs in $EMU_DIR)"
+  emu_launch firestore gcloud emulators firestore start
+  EMU_FS_PGID=$EMU_PGID
+  local fs_port=$EMU_PORT
+  emu_launch pubsub gcloud beta emulators pubsub start --project="${GOOGLE_CLOUD_PROJECT:-calsync-local}"
+  EMU_PS_PGID=$EMU_PGID
+  local ps_port=$EMU_PORT
   export EMU_FS_PGID EMU_PS_PGID
-  emu_wait firestore "http://127.0.0.1:$fs_port/" "$EMU_FS_PGID" 60
-  emu_wait pubsub "http://127.0.0.1:$ps_port/" "$EMU_PS_PGID" 60
   # Watchdog: if this shell dies without running its traps (SIGKILL), the emulators follow.
   local parent=$$
   (
@@ -81,16 +109,17 @@ emu_start() {
 # emu_stop ends both process groups (gcloud and its Java child) and waits for them.
 emu_stop() {
   local g
-  for g in ${EMU_FS_PGID:-} ${EMU_PS_PGID:-}; do
+  # EMU_PGID: an emulator still starting when start-up failed.
+  for g in ${EMU_FS_PGID:-} ${EMU_PS_PGID:-} ${EMU_PGID:-}; do
     kill -TERM -- "-$g" 2>/dev/null || true
   done
-  for g in ${EMU_FS_PGID:-} ${EMU_PS_PGID:-}; do
+  for g in ${EMU_FS_PGID:-} ${EMU_PS_PGID:-} ${EMU_PGID:-}; do
     for _ in $(seq 1 50); do
       kill -0 -- "-$g" 2>/dev/null || break
       sleep 0.1
     done
     kill -KILL -- "-$g" 2>/dev/null || true
   done
-  EMU_FS_PGID= EMU_PS_PGID=
+  EMU_FS_PGID= EMU_PS_PGID= EMU_PGID=
   [ -n "${EMU_WATCHDOG:-}" ] && kill "$EMU_WATCHDOG" 2>/dev/null || true
 }
