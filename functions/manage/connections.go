@@ -36,6 +36,16 @@ func (a *api) connection(w http.ResponseWriter, r *http.Request) (*store.Connect
 	return c, true
 }
 
+// connectionNow loads the path's connection and reads the clock, answering on failure.
+func (a *api) connectionNow(w http.ResponseWriter, r *http.Request) (*store.Connection, time.Time, bool) {
+	c, ok := a.connection(w, r)
+	if !ok {
+		return nil, time.Time{}, false
+	}
+	now, ok := a.now(w, r)
+	return c, now, ok
+}
+
 func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var p *jsonhttp.Problem
 	if !errors.As(err, &p) {
@@ -109,11 +119,7 @@ func (a *api) patchConnection(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Error(w, http.StatusBadRequest, "invalid_write_calendar", "writeCalendarId is required")
 		return
 	}
-	c, ok := a.connection(w, r)
-	if !ok {
-		return
-	}
-	now, ok := a.now(w, r)
+	c, now, ok := a.connectionNow(w, r)
 	if !ok {
 		return
 	}
@@ -157,11 +163,7 @@ func calJSON(c *store.Calendar) calendarJSON {
 }
 
 func (a *api) listCalendars(w http.ResponseWriter, r *http.Request) {
-	c, ok := a.connection(w, r)
-	if !ok {
-		return
-	}
-	now, ok := a.now(w, r)
+	c, now, ok := a.connectionNow(w, r)
 	if !ok {
 		return
 	}
@@ -190,11 +192,7 @@ func (a *api) selectCalendar(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", `body must be {"selected": true|false}`)
 		return
 	}
-	c, ok := a.connection(w, r)
-	if !ok {
-		return
-	}
-	now, ok := a.now(w, r)
+	c, now, ok := a.connectionNow(w, r)
 	if !ok {
 		return
 	}

@@ -27,10 +27,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/belbo/calsync/scripts/webui"
-	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/fakegoogle"
 	"github.com/belbo/calsync/shared/platform"
-	"github.com/belbo/calsync/shared/secrets"
 	"github.com/belbo/calsync/shared/testenv"
 	"github.com/belbo/calsync/shared/topology"
 )
@@ -84,33 +82,12 @@ func startUISystem(t *testing.T, start time.Time) *uiSystem {
 	ln.Close()
 	base := "http://" + addr
 
-	sec := secrets.NewStatic(nil, nil)
-	sec.Add("oauth-client-secret", []byte(testClientSecret))
-	sec.Add("state-key", key32(t))
-	sec.Add("token-key", key32(t))
+	sec := testSecrets(t)
 	key := "browser-test-key-0123456789"
-	env := config.Env{
-		Project:               testenv.Project(t),
-		FirestoreEmulatorHost: "set",
-		PubsubEmulatorHost:    "set",
-		AuthURL:               gsrv.URL + "/o/oauth2/auth",
-		TokenURL:              gsrv.URL + "/token",
-		RevokeURL:             gsrv.URL + "/revoke",
-		UserinfoURL:           gsrv.URL + "/oauth2/v3/userinfo",
-		CalendarEndpoint:      gsrv.URL + "/calendar/v3/",
-		OAuthClientID:         clientID,
-		AllowedReturnURLs:     []string{base + "/settings.html"},
-		WidgetOrigins:         []string{base},
-		ManageAPIKey:          key,
-		ClockURL:              fg.ClockURL(),
-		SyncHorizon:           400 * 24 * time.Hour,
-		SyncPast:              31 * 24 * time.Hour,
-		SafetySyncInterval:    30 * time.Minute,
-		FullResyncInterval:    24 * time.Hour,
-		ChannelTTL:            7 * 24 * time.Hour,
-		ChannelRenewMargin:    24 * time.Hour,
-		ExportFields:          []string{"service", "customerName"},
-	}
+	env := testEnv(testenv.Project(t), gsrv.URL, clientID, fg.ClockURL())
+	env.AllowedReturnURLs = []string{base + "/settings.html"}
+	env.WidgetOrigins = []string{base}
+	env.ManageAPIKey = key
 	logs := &logBuffer{}
 	web := webui.Handler(webui.Options{
 		Dir:       filepath.Join("..", "..", "web"),

@@ -85,35 +85,14 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	t.Cleanup(gsrv.Close)
 	fg.SetBaseURL(gsrv.URL)
 
-	sec := secrets.NewStatic(nil, nil)
-	sec.Add("oauth-client-secret", []byte(testClientSecret))
-	sec.Add("state-key", key32(t))
-	sec.Add("token-key", key32(t))
+	sec := testSecrets(t)
 
 	h := &harness{t: t, FG: fg, Google: gsrv.URL, Logs: &logBuffer{}, Key: "test-manage-key-0123456789", Secrets: sec, Project: testenv.Project(t)}
 	h.Return = "http://app.example.test/settings"
-	env := config.Env{
-		Project:               h.Project,
-		FirestoreEmulatorHost: "set",
-		PubsubEmulatorHost:    "set",
-		AuthURL:               gsrv.URL + "/o/oauth2/auth",
-		TokenURL:              gsrv.URL + "/token",
-		RevokeURL:             gsrv.URL + "/revoke",
-		UserinfoURL:           gsrv.URL + "/oauth2/v3/userinfo",
-		CalendarEndpoint:      gsrv.URL + "/calendar/v3/",
-		OAuthClientID:         "calsync-test.apps.googleusercontent.com",
-		AllowedReturnURLs:     []string{h.Return},
-		WidgetOrigins:         []string{"http://widget.example.test"},
-		ManageAPIKey:          h.Key,
-		ClockURL:              fg.ClockURL(),
-		SyncHorizon:           400 * 24 * time.Hour,
-		SyncPast:              31 * 24 * time.Hour,
-		SafetySyncInterval:    30 * time.Minute,
-		FullResyncInterval:    24 * time.Hour,
-		ChannelTTL:            7 * 24 * time.Hour,
-		ChannelRenewMargin:    24 * time.Hour,
-		ExportFields:          []string{"service", "customerName"},
-	}
+	env := testEnv(h.Project, gsrv.URL, "calsync-test.apps.googleusercontent.com", fg.ClockURL())
+	env.AllowedReturnURLs = []string{h.Return}
+	env.WidgetOrigins = []string{"http://widget.example.test"}
+	env.ManageAPIKey = h.Key
 	opts := Options{Env: env, Deps: platform.Deps{Secrets: sec, LogWriter: h.Logs}, TopicsOnly: true}
 	if o.Push {
 		opts.Topology = &topology.Options{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, MaxDeliveryAttempts: 5}
@@ -130,6 +109,38 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		}
 	})
 	return h
+}
+
+// testSecrets are the three secrets every test stack needs, fresh keys each time.
+func testSecrets(t testing.TB) *secrets.Static {
+	sec := secrets.NewStatic(nil, nil)
+	sec.Add("oauth-client-secret", []byte(testClientSecret))
+	sec.Add("state-key", key32(t))
+	sec.Add("token-key", key32(t))
+	return sec
+}
+
+// testEnv is a stack's configuration against the emulators and a fake Google at google.
+func testEnv(project, google, clientID, clockURL string) config.Env {
+	return config.Env{
+		Project:               project,
+		FirestoreEmulatorHost: "set",
+		PubsubEmulatorHost:    "set",
+		AuthURL:               google + "/o/oauth2/auth",
+		TokenURL:              google + "/token",
+		RevokeURL:             google + "/revoke",
+		UserinfoURL:           google + "/oauth2/v3/userinfo",
+		CalendarEndpoint:      google + "/calendar/v3/",
+		OAuthClientID:         clientID,
+		ClockURL:              clockURL,
+		SyncHorizon:           400 * 24 * time.Hour,
+		SyncPast:              31 * 24 * time.Hour,
+		SafetySyncInterval:    30 * time.Minute,
+		FullResyncInterval:    24 * time.Hour,
+		ChannelTTL:            7 * 24 * time.Hour,
+		ChannelRenewMargin:    24 * time.Hour,
+		ExportFields:          []string{"service", "customerName"},
+	}
 }
 
 // manage calls the Manage function with the bearer key; body may be nil.

@@ -501,20 +501,9 @@ func (r *run) finish(ctx context.Context, token string) (bool, error) {
 	again, deselected := false, false
 	err := st.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		again, deselected = false, false
-		snap, err := tx.Get(calRef)
-		if err != nil {
-			return err
-		}
-		var cal store.Calendar
-		if err := snap.DataTo(&cal); err != nil {
-			return err
-		}
-		if cal.LeaseOwner != r.owner {
-			return errLeaseLost
-		}
 		// Access withdrawn while we ran (disconnect or revoked at Google): nothing this run
 		// wrote may stay.
-		active, err := r.connectionActive(tx)
+		cal, active, err := r.held(tx)
 		if err != nil {
 			return err
 		}
@@ -579,6 +568,24 @@ func (r *run) finish(ctx context.Context, token string) (bool, error) {
 	return again, nil
 }
 
+// held reads, inside tx, the calendar this run holds the lease of (errLeaseLost when it
+// no longer does) and whether its connection is still active.
+func (r *run) held(tx *firestore.Transaction) (*store.Calendar, bool, error) {
+	snap, err := tx.Get(r.s.Store.Doc(r.ref))
+	if err != nil {
+		return nil, false, err
+	}
+	var cal store.Calendar
+	if err := snap.DataTo(&cal); err != nil {
+		return nil, false, err
+	}
+	if cal.LeaseOwner != r.owner {
+		return nil, false, errLeaseLost
+	}
+	active, err := r.connectionActive(tx)
+	return &cal, active, err
+}
+
 // connectionActive reads, inside tx, whether the calendar's connection still exists and
 // is active.
 func (r *run) connectionActive(tx *firestore.Transaction) (bool, error) {
@@ -602,18 +609,7 @@ func (r *run) afterCleanup(ctx context.Context) (bool, error) {
 	again := false
 	err := st.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		again = false
-		snap, err := tx.Get(calRef)
-		if err != nil {
-			return err
-		}
-		var cal store.Calendar
-		if err := snap.DataTo(&cal); err != nil {
-			return err
-		}
-		if cal.LeaseOwner != r.owner {
-			return errLeaseLost
-		}
-		active, err := r.connectionActive(tx)
+		cal, active, err := r.held(tx)
 		if err != nil {
 			return err
 		}
