@@ -39,16 +39,13 @@ import (
 // StateTTL is how long a started connection may take to come back.
 const StateTTL = 15 * time.Minute
 
-// Publisher sends a Pub/Sub message.
-type Publisher func(ctx context.Context, topic string, v any) error
-
 // Service runs the flows.
 type Service struct {
 	Store    *store.Store
 	Accounts *accounts.Service
 	Env      config.Env
 	Opener   *watch.Opener
-	Publish  Publisher
+	Publish  messages.Publisher
 }
 
 // New builds the service on a function's platform.

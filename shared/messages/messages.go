@@ -6,12 +6,17 @@ package messages
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 )
+
+// Publisher sends v as a Pub/Sub message to topic (platform.Platform.Publish); every
+// service that publishes takes one.
+type Publisher func(ctx context.Context, topic string, v any) error
 
 // Sync asks for one calendar to be synced (topic calendar-sync).
 type Sync struct {

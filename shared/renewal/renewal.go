@@ -83,15 +83,12 @@ type ListRefresher interface {
 	RefreshList(ctx context.Context, conn *store.Connection, now time.Time) error
 }
 
-// Publisher sends a Pub/Sub message (platform.Publish).
-type Publisher func(ctx context.Context, topic string, v any) error
-
 // Renewer does the renewal work.
 type Renewer struct {
 	Store      *store.Store
 	Accounts   Accounts
 	Lists      ListRefresher // nil: no calendar-list pass
-	Publish    Publisher
+	Publish    messages.Publisher
 	Log        *slog.Logger
 	WebhookURL string
 

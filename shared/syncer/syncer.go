@@ -58,14 +58,11 @@ type Accounts interface {
 	MarkReauth(ctx context.Context, conn *store.Connection, now time.Time) error
 }
 
-// Publisher sends a Pub/Sub message (platform.Publish).
-type Publisher func(ctx context.Context, topic string, v any) error
-
 // Syncer syncs calendars.
 type Syncer struct {
 	Store    *store.Store
 	Accounts Accounts
-	Publish  Publisher
+	Publish  messages.Publisher
 	Log      *slog.Logger
 	Horizon  time.Duration // how far ahead events are kept (default DefaultHorizon)
 	Past     time.Duration // how far back a full sync lists (default DefaultPast)
