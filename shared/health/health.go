@@ -151,6 +151,37 @@ type Connection struct {
 	ConsecutiveFailures int        `json:"consecutiveFailures"`
 	CheckedAt           time.Time  `json:"checkedAt"`
 	Calendars           []Calendar `json:"calendars"`
+	// Slots says what the booking widget does with the staff member's times while the
+	// connection is in this state (set by ApplySlotsPolicy; absent when not asked):
+	// SlotsOffered, SlotsWithheld or SlotsUnchecked.
+	Slots string `json:"slots,omitempty"`
+	// SlotsReason explains Slots when it is not SlotsOffered (ReasonReauth).
+	SlotsReason string `json:"slotsReason,omitempty"`
+}
+
+// What the widget does with a staff member's times (Connection.Slots).
+const (
+	SlotsOffered = "offered" // normal: free times are computed from the synced calendars
+	// SlotsWithheld: the connection needs reauthorisation, its calendars cannot be seen,
+	// so no slots are offered and Book answers calendar_reauth_required until the staff
+	// member reconnects (the tenant default).
+	SlotsWithheld = "withheld"
+	// SlotsUnchecked: the connection needs reauthorisation but the tenant chose to offer
+	// slots anyway (slotsWhenReauthNeeded): times may collide with Google events.
+	SlotsUnchecked = "offered_unchecked"
+)
+
+// ApplySlotsPolicy fills Slots and SlotsReason from the connection's status and the
+// tenant setting slotsWhenReauthNeeded (offerWhenReauth).
+func (c *Connection) ApplySlotsPolicy(offerWhenReauth bool) {
+	switch {
+	case c.Status == store.StatusActive:
+		c.Slots, c.SlotsReason = SlotsOffered, ""
+	case offerWhenReauth:
+		c.Slots, c.SlotsReason = SlotsUnchecked, ReasonReauth
+	default:
+		c.Slots, c.SlotsReason = SlotsWithheld, ReasonReauth
+	}
 }
 
 func ptr(t time.Time) *time.Time {
