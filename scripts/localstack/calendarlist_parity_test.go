@@ -1,0 +1,104 @@
+package localstack
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/belbo/calsync/shared/fakegoogle"
+	"github.com/belbo/calsync/shared/messages"
+)
+
+type calendarEntryJSON struct {
+	ID, Name, AccessRole string
+	Selected, Hidden     bool
+	Writable             bool
+}
+
+func (h *harness) calendarList(tenant, staff, conn string) map[string]calendarEntryJSON {
+	h.t.Helper()
+	code, body := h.manage("GET", staffPath(tenant, staff)+"/connections/"+conn+"/calendars", nil)
+	if code != http.StatusOK {
+		h.t.Fatalf("list calendars: %d %s", code, body)
+	}
+	var out struct{ Calendars []calendarEntryJSON }
+	if err := json.Unmarshal(body, &out); err != nil {
+		h.t.Fatal(err)
+	}
+	m := map[string]calendarEntryJSON{}
+	for _, c := range out.Calendars {
+		m[c.ID] = c
+	}
+	return m
+}
+
+// TestHiddenSelectedCalendarKeepsBlocking (issue 15, item 1): the staff member hides a
+// selected calendar in Google's sidebar. Neither a reconnect nor the hourly list pass of
+// RenewChannels treats it as gone: its events and busy data stay, its channel stays, the
+// slot it blocks stays blocked, and the calendars API shows hidden=true.
+// Without ShowHidden(true) in connect.ListGoogleCalendars this test fails: the reconnect
+// deletes the calendar with its events and the slot is offered again.
+func TestHiddenSelectedCalendarKeepsBlocking(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{Push: true})
+	_, second := h.addAccount("anna@example.com")
+	h.setRules("t1", "anna", weekdayRules())
+	const day = "2026-11-03" // Tuesday
+	busyAt := day + "T10:00:00+01:00"
+	at, _ := time.Parse(time.RFC3339, busyAt)
+	if _, err := h.FG.CreateEvent(second, eventAt("Physio", at)); err != nil {
+		t.Fatal(err)
+	}
+	conn := mustConnect(t, h, "t1", "anna", "anna@example.com")
+	h.selectCal("t1", "anna", conn, second, true)
+	eventually(t, 30*time.Second, "the event to be synced", func() bool { return len(h.storedEvents("t1", "anna", conn, second)) == 1 })
+	if slices.Contains(h.slotStarts("t1", "anna", day), busyAt) {
+		t.Fatal("set-up: the event does not block its slot")
+	}
+	h.quiesce("t1", "anna", conn, second)
+	channel := h.assertOneLiveChannel("t1", "anna", conn, second)
+
+	if err := h.FG.SetListEntry("anna@example.com", second, fakegoogle.ListEntryPatch{Hidden: ptr(true)}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(after string) {
+		t.Helper()
+		if n := len(h.storedEvents("t1", "anna", conn, second)); n != 1 {
+			t.Fatalf("after %s: %d events stored, want 1", after, n)
+		}
+		c := h.calendarDoc("t1", "anna", conn, second)
+		if c == nil || !c.Selected || !c.Hidden {
+			t.Fatalf("after %s: calendar doc %+v", after, c)
+		}
+		if live := h.assertOneLiveChannel("t1", "anna", conn, second); live.ID != channel.ID {
+			t.Fatalf("after %s: channel replaced (%s → %s)", after, channel.ID, live.ID)
+		}
+		if slices.Contains(h.slotStarts("t1", "anna", day), busyAt) {
+			t.Fatalf("after %s: the hidden calendar's event no longer blocks its slot", after)
+		}
+		if e := h.calendarList("t1", "anna", conn)[second]; !e.Hidden || !e.Selected {
+			t.Fatalf("after %s: calendars API entry %+v, want hidden and selected", after, e)
+		}
+	}
+	mustConnect(t, h, "t1", "anna", "anna@example.com") // reconnect
+	h.quiesce("t1", "anna", conn, second)
+	check("a reconnect")
+
+	// The hourly calendar-list pass of RenewChannels.
+	res, err := h.renewer().RenewConnection(context.Background(), messages.Renew{Tenant: "t1", Staff: "anna", Connection: conn}, h.FG.Now().Add(2*time.Hour))
+	if err != nil || !res.ListRefresh {
+		t.Fatalf("renewal run: %+v %v", res, err)
+	}
+	check("the hourly list pass")
+
+	// Unhidden: the flag follows.
+	if err := h.FG.SetListEntry("anna@example.com", second, fakegoogle.ListEntryPatch{Hidden: ptr(false)}); err != nil {
+		t.Fatal(err)
+	}
+	if e := h.calendarList("t1", "anna", conn)[second]; e.Hidden || !e.Selected {
+		t.Fatalf("unhidden: %+v", e)
+	}
+}
