@@ -102,3 +102,72 @@ func TestHiddenSelectedCalendarKeepsBlocking(t *testing.T) {
 		t.Fatalf("unhidden: %+v", e)
 	}
 }
+
+// TestUnwatchableCalendarIsPolled (issue 15, item 2): selecting a holidays calendar —
+// events.watch answers 400 pushNotSupportedForRequestedResource — succeeds (it answered
+// 500 before), puts the calendar into polling mode (no channel; health mode "poll", state
+// ok), and RenewChannels' tick picks up a Google-side change once POLL_INTERVAL has
+// passed on the fake clock. Ticks never ask Google for a channel again.
+func TestUnwatchableCalendarIsPolled(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{Push: true})
+	h.addAccount("anna@example.com")
+	if _, err := h.FG.CreateAccount(fakegoogle.Account{Email: "holidays@example.com", Name: "Google holidays"}); err != nil {
+		t.Fatal(err)
+	}
+	const holidays = "en.german#holiday@group.v.calendar.google.com"
+	if _, err := h.FG.CreateCalendar(fakegoogle.CalendarSpec{Email: "holidays@example.com", ID: holidays, Summary: "Holidays in Germany", TimeZone: "Europe/Berlin"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.FG.ShareCalendar(holidays, "anna@example.com", fakegoogle.RoleReader); err != nil {
+		t.Fatal(err)
+	}
+	first, err := h.FG.CreateEvent(holidays, eventAt("Feiertag", h.FG.Now().Add(50*time.Hour).Truncate(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := mustConnect(t, h, "t1", "anna", "anna@example.com")
+	h.selectCal("t1", "anna", conn, holidays, true) // fails the test on anything but 200
+	eventually(t, 30*time.Second, "the holiday to be synced", func() bool { _, ok := h.storedEvents("t1", "anna", conn, holidays)[first.Id]; return ok })
+	h.quiesce("t1", "anna", conn, holidays)
+	c := h.calendarDoc("t1", "anna", conn, holidays)
+	if c.SyncMode != "poll" || c.Channel != nil || len(liveChannels(h.FG, holidays)) != 0 {
+		t.Fatalf("after select: syncMode=%q channel=%+v", c.SyncMode, c.Channel)
+	}
+	hc := calHealth(h.health("t1", "anna", conn), holidays)
+	if hc == nil || hc.Mode != "poll" || hc.State != "ok" {
+		t.Fatalf("health of the polled calendar: %+v", hc)
+	}
+	watches := h.FG.Calls("events.watch")
+	syncs := c.SyncRuns
+
+	// A change at Google: no push comes. Within the interval a tick does nothing…
+	second, err := h.FG.CreateEvent(holidays, eventAt("Brückentag", h.FG.Now().Add(74*time.Hour).Truncate(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.FG.Advance(2 * time.Minute)
+	st, err := h.renewer().Scan(context.Background(), h.FG.Now())
+	if err != nil || st.PollDue != 0 {
+		t.Fatalf("tick within POLL_INTERVAL: %+v %v", st, err)
+	}
+	// …once POLL_INTERVAL (5 min) has passed, the tick's poll syncs it.
+	h.FG.Advance(4 * time.Minute)
+	h.tick()
+	eventually(t, 30*time.Second, "the polled change to arrive", func() bool { _, ok := h.storedEvents("t1", "anna", conn, holidays)[second.Id]; return ok })
+	h.quiesce("t1", "anna", conn, holidays)
+	// More ticks, more polls: never another events.watch.
+	for range 3 {
+		h.FG.Advance(6 * time.Minute)
+		h.tick()
+		before := h.calendarDoc("t1", "anna", conn, holidays).SyncRuns
+		eventually(t, 30*time.Second, "the next poll", func() bool { return h.calendarDoc("t1", "anna", conn, holidays).SyncRuns > before })
+		h.quiesce("t1", "anna", conn, holidays)
+	}
+	if n := h.FG.Calls("events.watch"); n != watches {
+		t.Fatalf("events.watch called %d more times for a calendar that cannot be watched", n-watches)
+	}
+	if got := h.calendarDoc("t1", "anna", conn, holidays).SyncRuns; got < syncs+4 {
+		t.Fatalf("sync runs %d → %d, want at least 4 polls", syncs, got)
+	}
+}

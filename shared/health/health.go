@@ -134,7 +134,17 @@ type Calendar struct {
 	// SyncingNow: a sync holds the calendar's lease at the moment of the check.
 	SyncingNow bool  `json:"syncingNow,omitempty"`
 	SyncRuns   int64 `json:"syncRuns"`
+	// Mode is how changes reach the product: "push" (a Google watch channel) or "poll"
+	// (Google cannot watch this calendar — holidays, birthdays, week numbers — so
+	// RenewChannels syncs it every POLL_INTERVAL; no channel is expected).
+	Mode string `json:"mode"`
 }
+
+// Sync modes (Calendar.Mode).
+const (
+	ModePush = "push"
+	ModePoll = "poll"
+)
 
 // Connection is the health of one connection.
 type Connection struct {
@@ -209,6 +219,10 @@ func ForCalendar(c *store.Calendar, active bool, now time.Time, th Thresholds) C
 		ConsecutiveFailures: c.Failures,
 		SyncRuns:            c.SyncRuns,
 		SyncingNow:          c.LeaseOwner != "" && c.LeaseUntil.After(now),
+		Mode:                ModePush,
+	}
+	if c.SyncMode == store.SyncModePoll {
+		h.Mode = ModePoll
 	}
 	expiry := c.ChannelExpiry
 	if c.Channel != nil && !c.Channel.Expiry.IsZero() {
@@ -242,6 +256,8 @@ func ForCalendar(c *store.Calendar, active bool, now time.Time, th Thresholds) C
 		raise(Syncing, ReasonFirstSyncPending)
 	}
 	switch {
+	case h.Mode == ModePoll:
+		// No channel by design: polled, and StaleAfter still catches polls that stop.
 	case c.Channel == nil:
 		if active {
 			raise(NoChannel, ReasonNoChannel)

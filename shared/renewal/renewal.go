@@ -56,10 +56,10 @@ const (
 	// old, so a poll that ran a little after one tick is due again at the tick one
 	// interval later (ticks come every 5 minutes; without the slack a 5-minute interval
 	// would poll every 10).
-	PollSlack = time.Minute
-	DefaultFullInterval   = 24 * time.Hour
-	DefaultListInterval   = time.Hour
-	DefaultLeaseTTL       = 2 * time.Minute
+	PollSlack           = time.Minute
+	DefaultFullInterval = 24 * time.Hour
+	DefaultListInterval = time.Hour
+	DefaultLeaseTTL     = 2 * time.Minute
 	// DefaultCallBudget bounds the Google calls one RenewConnection makes (a replacement
 	// costs two: events.watch and channels.stop). What does not fit waits for the next
 	// tick a few minutes later — the renewal margin is a day — so one user never sees a
@@ -130,10 +130,10 @@ func (r *Renewer) dur(v, def time.Duration) time.Duration {
 	return def
 }
 
-func (r *Renewer) ttl() time.Duration       { return r.dur(r.TTL, DefaultTTL) }
-func (r *Renewer) margin() time.Duration    { return r.dur(r.Margin, DefaultMargin) }
-func (r *Renewer) safety() time.Duration    { return r.dur(r.SafetyInterval, DefaultSafetyInterval) }
-func (r *Renewer) poll() time.Duration      { return r.dur(r.PollInterval, DefaultPollInterval) }
+func (r *Renewer) ttl() time.Duration    { return r.dur(r.TTL, DefaultTTL) }
+func (r *Renewer) margin() time.Duration { return r.dur(r.Margin, DefaultMargin) }
+func (r *Renewer) safety() time.Duration { return r.dur(r.SafetyInterval, DefaultSafetyInterval) }
+func (r *Renewer) poll() time.Duration   { return r.dur(r.PollInterval, DefaultPollInterval) }
 
 // pollDue is the lastSyncAt below which a polled calendar is synced again.
 func (r *Renewer) pollDue(now time.Time) time.Time {
