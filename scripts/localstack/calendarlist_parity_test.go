@@ -171,3 +171,81 @@ func TestUnwatchableCalendarIsPolled(t *testing.T) {
 		t.Fatalf("sync runs %d → %d, want at least 4 polls", syncs, got)
 	}
 }
+
+// TestSharedCalendarRolesBlockTime (issue 15, item 3): calendars shared with the staff
+// member as reader and as freeBusyReader are listed with their role, can be selected and
+// sync; Google withholds the details of a private event from a reader and of every event
+// from a free/busy reader, so those are stored without title and description — and still
+// block their slots. Only owner and writer calendars can receive bookings.
+func TestSharedCalendarRolesBlockTime(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{Push: true})
+	h.addAccount("anna@example.com")
+	h.setRules("t1", "anna", weekdayRules())
+	if _, err := h.FG.CreateAccount(fakegoogle.Account{Email: "bob@example.com", Name: "Bob"}); err != nil {
+		t.Fatal(err)
+	}
+	shared := map[string]string{}
+	for _, role := range []string{fakegoogle.RoleReader, fakegoogle.RoleFreeBusyReader, fakegoogle.RoleWriter} {
+		c, err := h.FG.CreateCalendar(fakegoogle.CalendarSpec{Email: "bob@example.com", Summary: "Bob " + role, TimeZone: "Europe/Berlin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.FG.ShareCalendar(c.ID, "anna@example.com", role); err != nil {
+			t.Fatal(err)
+		}
+		shared[role] = c.ID
+	}
+	const day = "2026-11-03" // Tuesday
+	at := func(hhmm string) time.Time { t0, _ := time.Parse(time.RFC3339, day+"T"+hhmm+":00+01:00"); return t0 }
+	add := func(cal, summary, visibility, hhmm string) string {
+		ev := eventAt(summary, at(hhmm))
+		ev.Visibility, ev.Description = visibility, "details of "+summary
+		out, err := h.FG.CreateEvent(cal, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Id
+	}
+	privateID := add(shared[fakegoogle.RoleReader], "Therapy", "private", "10:00")
+	publicID := add(shared[fakegoogle.RoleReader], "Team sync", "", "12:00")
+	fbID := add(shared[fakegoogle.RoleFreeBusyReader], "Court hearing", "", "14:00")
+
+	conn := mustConnect(t, h, "t1", "anna", "anna@example.com")
+	list := h.calendarList("t1", "anna", conn)
+	for role, id := range shared {
+		e := list[id]
+		if e.AccessRole != role || e.Writable != (role == fakegoogle.RoleWriter) {
+			t.Fatalf("calendars API entry of the %s calendar: %+v", role, e)
+		}
+	}
+	h.selectCal("t1", "anna", conn, shared[fakegoogle.RoleReader], true)
+	h.selectCal("t1", "anna", conn, shared[fakegoogle.RoleFreeBusyReader], true)
+	eventually(t, 30*time.Second, "the shared calendars to sync", func() bool {
+		return len(h.storedEvents("t1", "anna", conn, shared[fakegoogle.RoleReader])) == 2 &&
+			len(h.storedEvents("t1", "anna", conn, shared[fakegoogle.RoleFreeBusyReader])) == 1
+	})
+	reader := h.storedEvents("t1", "anna", conn, shared[fakegoogle.RoleReader])
+	if reader[privateID] != "" || reader[publicID] != "Team sync" {
+		t.Fatalf("reader calendar titles: %v (a private event must come without its title)", reader)
+	}
+	if fb := h.storedEvents("t1", "anna", conn, shared[fakegoogle.RoleFreeBusyReader]); fb[fbID] != "" {
+		t.Fatalf("free/busy calendar titles: %v", fb)
+	}
+	slots := h.slotStarts("t1", "anna", day)
+	for _, hhmm := range []string{"10:00", "10:30", "12:00", "14:00", "14:30"} {
+		if slices.Contains(slots, day+"T"+hhmm+":00+01:00") {
+			t.Errorf("slot %s is offered although a shared calendar is busy then", hhmm)
+		}
+	}
+	if !slices.Contains(slots, day+"T11:00:00+01:00") {
+		t.Error("a free slot between the shared events is not offered")
+	}
+	// Bookings go only into calendars the account may write to.
+	for role, want := range map[string]int{fakegoogle.RoleReader: http.StatusUnprocessableEntity, fakegoogle.RoleFreeBusyReader: http.StatusUnprocessableEntity, fakegoogle.RoleWriter: http.StatusOK} {
+		code, body := h.manage("PATCH", staffPath("t1", "anna")+"/connections/"+conn, map[string]string{"writeCalendarId": shared[role]})
+		if code != want {
+			t.Errorf("write calendar = %s calendar: %d %s, want %d", role, code, body, want)
+		}
+	}
+}
