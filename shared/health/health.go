@@ -12,6 +12,8 @@
 //	syncing       selected but the first sync has not finished yet (and nothing failed)
 //	no_channel    synced, but no live push channel: changes arrive only with the
 //	              safety-net sync (RenewChannels re-creates the channel; reselecting heals it)
+//	              — never for a calendar in polling mode (Google cannot watch it; mode
+//	              "poll": RenewChannels syncs it every POLL_INTERVAL)
 //	degraded      1 ≤ consecutiveFailures < FailingAfter (Pub/Sub is retrying), or the last
 //	              successful sync is older than StaleAfter, or a push has waited longer than
 //	              PushLagLimit for its sync
