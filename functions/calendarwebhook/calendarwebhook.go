@@ -25,10 +25,7 @@ import (
 	"net/http"
 	"time"
 
-	"cloud.google.com/go/firestore"
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/logging"
@@ -52,25 +49,7 @@ type Handler struct {
 
 // New builds the handler.
 func New(p *platform.Platform) (http.Handler, error) {
-	return &Handler{Channels: FirestoreChannels(p.Store.FS), Publish: p.Publish, Log: p.Log}, nil
-}
-
-// FirestoreChannels reads channels/{id}: one document read.
-func FirestoreChannels(fs *firestore.Client) func(ctx context.Context, id string) (*store.ChannelLookup, error) {
-	return func(ctx context.Context, id string) (*store.ChannelLookup, error) {
-		snap, err := fs.Collection("channels").Doc(id).Get(ctx)
-		if status.Code(err) == codes.NotFound {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		var l store.ChannelLookup
-		if err := snap.DataTo(&l); err != nil {
-			return nil, nil // a lookup we cannot read is no channel of ours
-		}
-		return &l, nil
-	}
+	return &Handler{Channels: p.Store.LookupChannel, Publish: p.Publish, Log: p.Log}, nil
 }
 
 // Outcomes logged as webhook.notification.

@@ -7,8 +7,6 @@ import (
 	"sort"
 	"time"
 
-	"cloud.google.com/go/firestore"
-
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/store"
 )
@@ -91,19 +89,16 @@ func (a *api) listEvents(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			ref := store.CalRef{Tenant: tenant, Staff: staff, Connection: conn.ID, Calendar: cal.DocID}
-			snaps, err := a.p.Store.Doc(ref).Collection("events").
-				Where("start", ">=", from.Add(-eventsMaxSpan)).Where("start", "<", to).
-				OrderBy("start", firestore.Asc).Documents(ctx).GetAll()
+			evs, err := a.p.Store.EventsStartingIn(ctx, ref, from.Add(-eventsMaxSpan), to)
 			if err != nil {
 				a.fail(w, r, err)
 				return
 			}
-			for _, snap := range snaps {
-				var e store.Event
-				if err := snap.DataTo(&e); err != nil || !e.End.After(from) {
+			for _, e := range evs {
+				if !e.End.After(from) {
 					continue
 				}
-				out = append(out, eventJSON{ID: snap.Ref.ID, CalendarID: cal.GoogleID, Title: e.Title, Details: e.Details,
+				out = append(out, eventJSON{ID: e.ID, CalendarID: cal.GoogleID, Title: e.Title, Details: e.Details,
 					Start: e.Start, End: e.End, AllDay: e.AllDay, StartDate: e.StartDate, EndDate: e.EndDate,
 					Color: cal.Color, Busy: e.Busy, BookingID: e.BookingID})
 			}
