@@ -27,7 +27,9 @@ func (s *Store) BulkWriter(ctx context.Context) *firestore.BulkWriter { return s
 func (s *Store) Close() error { return s.FS.Close() }
 
 // AllCalendars is the collection group of every calendar document.
-func (s *Store) AllCalendars() *firestore.CollectionGroupRef { return s.FS.CollectionGroup("calendars") }
+func (s *Store) AllCalendars() *firestore.CollectionGroupRef {
+	return s.FS.CollectionGroup("calendars")
+}
 
 // AllConnections is the collection group of every connection document.
 func (s *Store) AllConnections() *firestore.CollectionGroupRef {
