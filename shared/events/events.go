@@ -86,10 +86,15 @@ func List(ctx context.Context, st *store.Store, tenant, staff string, from, to t
 	page := Page{Events: out[offset:]}
 	if len(page.Events) > PageSize {
 		page.Events = page.Events[:PageSize]
-		b, _ := json.Marshal(cursor{From: from.UnixNano(), To: to.UnixNano(), Offset: offset + PageSize})
-		page.NextPageToken = base64.RawURLEncoding.EncodeToString(b)
+		page.NextPageToken, _ = pageOf(from, to, offset+PageSize)
 	}
 	return page, nil
+}
+
+// pageOf is the opaque token of the page at offset of the listing of [from, to).
+func pageOf(from, to time.Time, offset int) (string, error) {
+	b, err := json.Marshal(cursor{From: from.UnixNano(), To: to.UnixNano(), Offset: offset})
+	return base64.RawURLEncoding.EncodeToString(b), err
 }
 
 // overlapping reads every event of the listing, sorted.
