@@ -1,5 +1,5 @@
 // Package calendarwebhook is the CalendarWebhook function. It receives Google's push
-// notifications and publishes one sync message per change (DESIGN.md "Push").
+// notifications and publishes one sync message per change (docs/design.md "Flows", Push).
 //
 // Per request: headers only (the body is never read), one Firestore read
 // (channels/{X-Goog-Channel-ID}), a constant-time comparison of the SHA-256 of
