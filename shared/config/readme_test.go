@@ -2,10 +2,12 @@ package config
 
 import (
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReadmeTableListsEveryVariable checks the README's configuration table against the
@@ -55,7 +57,43 @@ func TestReadmeTableListsEveryVariable(t *testing.T) {
 			t.Errorf("the README's configuration table lists %s, which config never reads", k)
 		}
 	}
+	// Each declared default appears in its row's default column (Google's endpoints are
+	// documented as "Google's real ones").
+	rows := strings.Split(section, "\n")
+	for _, f := range reflect.VisibleFields(reflect.TypeOf(Env{})) {
+		name, def := f.Tag.Get("env"), f.Tag.Get("default")
+		if def == "" || strings.HasPrefix(def, "https://") {
+			continue
+		}
+		found := false
+		for _, row := range rows {
+			if cols := strings.Split(row, "|"); len(cols) > 3 && strings.Contains(cols[1], "`"+name+"`") {
+				found = strings.Contains(cols[len(cols)-2], def)
+			}
+		}
+		if !found {
+			t.Errorf("the README's row for %s does not show its default %q", name, def)
+		}
+	}
 	if len(documented) < 20 {
 		t.Errorf("found only %d variables in the README table: %v", len(documented), documented)
+	}
+}
+
+// The exported Default* constants are the declared defaults.
+func TestDefaultConstants(t *testing.T) {
+	t.Parallel()
+	e, err := Load(func(string) (string, bool) { return "", false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.AuthURL != DefaultAuthURL || e.TokenURL != DefaultTokenURL || e.RevokeURL != DefaultRevokeURL ||
+		e.UserinfoURL != DefaultUserinfoURL || e.CalendarEndpoint != DefaultCalendarEndpoint {
+		t.Errorf("declared defaults differ from the Default* constants: %+v", e)
+	}
+	if e.SyncHorizon != 400*24*time.Hour || e.SyncPast != 31*24*time.Hour || e.SafetySyncInterval != 30*time.Minute ||
+		e.FullResyncInterval != 24*time.Hour || e.ChannelTTL != 7*24*time.Hour || e.ChannelRenewMargin != 24*time.Hour ||
+		strings.Join(e.ExportFields, ",") != "service,customerName" {
+		t.Errorf("defaults changed: %+v", e)
 	}
 }
