@@ -332,7 +332,7 @@ func loadWarm(ctx context.Context, r Reader, st *store.Store, tenant, staff stri
 	var busy []*firestore.DocumentSnapshot
 	seen := map[string]bool{}
 	for _, doc := range docs {
-		if doc.Ref.Parent.ID == "connections" {
+		if store.IsConnectionDoc(doc.Ref) {
 			if doc.Exists() {
 				if v, _ := doc.DataAt("status"); v != store.StatusActive {
 					d.ReauthNeeded = true

@@ -31,6 +31,12 @@ func (s *Store) SetPollMode(ctx context.Context, c CalRef) error {
 // whose last sync is older than before, projected to lastSyncAt (the renewal tick pages
 // it, ordered by lastSyncAt). Index: calendars (selected, syncMode, lastSyncAt).
 func (s *Store) PollDueCalendars(before time.Time) firestore.Query {
-	return s.FS.CollectionGroup("calendars").Where("selected", "==", true).Where("syncMode", "==", SyncModePoll).
+	return s.AllCalendars().Where("selected", "==", true).Where("syncMode", "==", SyncModePoll).
 		Where("lastSyncAt", "<", before).Select("lastSyncAt")
+}
+
+// IsConnectionDoc reports whether ref is a connection document
+// (tenants/{t}/staff/{s}/connections/{c}).
+func IsConnectionDoc(ref *firestore.DocumentRef) bool {
+	return ref != nil && ref.Parent != nil && ref.Parent.ID == "connections"
 }
