@@ -100,9 +100,11 @@ func (c *Counter) countRequest(req any) {
 		c.Add(FSReads, 1)
 	case *pubsubpb.PublishRequest:
 		c.Add(PSPublishCalls, 1)
+		topic := r.GetTopic()[strings.LastIndex(r.GetTopic(), "/")+1:]
 		var b int64
 		for _, m := range r.GetMessages() {
 			c.Add(PSPublished, 1)
+			c.Add(PSPublished+"."+topic, 1)
 			b += int64(len(m.GetData()))
 			for k, v := range m.GetAttributes() {
 				b += int64(len(k) + len(v))
@@ -116,10 +118,21 @@ func (c *Counter) countWrites(ws []*firestorepb.Write) {
 	for _, w := range ws {
 		if w.GetDelete() != "" {
 			c.Add(FSDeletes, 1)
+			c.Add(FSDeletes+"."+Collection(w.GetDelete()), 1)
 		} else {
 			c.Add(FSWrites, 1)
+			c.Add(FSWrites+"."+Collection(w.GetUpdate().GetName()), 1)
 		}
 	}
+}
+
+// Collection is the collection id of a document name (…/documents/a/x/b/y → "b").
+func Collection(name string) string {
+	parts := strings.Split(name, "/")
+	if len(parts) < 2 {
+		return ""
+	}
+	return parts[len(parts)-2]
 }
 
 // UnaryInterceptor counts unary calls (Commit, BatchWrite, Publish, …).

@@ -297,6 +297,9 @@ func (r *run) acquire(ctx context.Context) (bool, error) {
 			if stalled {
 				r.st.Outcome = "waiting"
 			}
+			if r.covered(&cal) && !stalled {
+				return false, nil // the holder's pass lists after this notification arrived
+			}
 			if cal.Dirty {
 				if stalled {
 					return false, ErrLeaseStalled
@@ -314,6 +317,11 @@ func (r *run) acquire(ctx context.Context) (bool, error) {
 				return false, fmt.Errorf("mark %s dirty: %w", r.ref, err)
 			}
 			continue
+		}
+		if cal.LeaseOwner == "" && r.covered(&cal) {
+			// Released after a successful pass that began listing after this notification.
+			r.st.Outcome = "coalesced"
+			return false, nil
 		}
 		if conn == nil {
 			connSnap, err := connRef.Get(ctx)
@@ -336,6 +344,7 @@ func (r *run) acquire(ctx context.Context) (bool, error) {
 		}
 		_, err = calRef.Update(ctx, r.pushed([]firestore.Update{
 			{Path: "leaseOwner", Value: r.owner}, {Path: "leaseUntil", Value: r.leaseUntil()}, {Path: "dirty", Value: false},
+			{Path: "passStartedAt", Value: time.Now()},
 		}), pre)
 		if err == nil {
 			r.cal, r.conn = &cal, conn
@@ -352,6 +361,21 @@ func (r *run) acquire(ctx context.Context) (bool, error) {
 // pushed adds lastPushAt for a push-triggered message. The webhook itself writes nothing
 // (one read per notification); the time is recorded here, in a write that happens anyway,
 // so health can tell a push that no sync has followed (lastPushAt > lastSyncAt).
+// ClockSkew is how far apart the wall clocks of the webhook's and the syncer's instances
+// are assumed to be at most when deciding whether a pass covers a notification.
+const ClockSkew = 100 * time.Millisecond
+
+// covered reports whether the lease holder's current or next pass — or, with the lease
+// released, the last successful pass — started listing after this run's notification was
+// received, so the notification needs nothing more: Google sent it after its change was
+// committed, and that pass's list sees the change. The holder writes passStartedAt when
+// it takes the lease and, when it loops, the time its next list will start at the
+// earliest (after LoopDelay); a release without a successful pass clears it, and a holder
+// that dies before listing gets its own message redelivered.
+func (r *run) covered(cal *store.Calendar) bool {
+	return !r.msg.NotifiedAt.IsZero() && !cal.PassStartedAt.IsZero() && r.msg.NotifiedAt.Add(ClockSkew).Before(cal.PassStartedAt)
+}
+
 func (r *run) pushed(ups []firestore.Update) []firestore.Update {
 	if r.msg.Reason == "push" {
 		ups = append(ups, firestore.Update{Path: "lastPushAt", Value: r.now})
@@ -410,7 +434,9 @@ func (r *run) release(ctx context.Context, extra map[string]any) error {
 		}
 		ups := []firestore.Update{}
 		if owner, _ := snap.DataAt("leaseOwner"); owner == r.owner {
-			ups = append(ups, firestore.Update{Path: "leaseOwner", Value: ""}, firestore.Update{Path: "leaseUntil", Value: time.Time{}})
+			// Released without a successful pass: no notification counts as covered.
+			ups = append(ups, firestore.Update{Path: "leaseOwner", Value: ""}, firestore.Update{Path: "leaseUntil", Value: time.Time{}},
+				firestore.Update{Path: "passStartedAt", Value: time.Time{}})
 		}
 		for k, v := range extra {
 			ups = append(ups, firestore.Update{Path: k, Value: v})
@@ -535,7 +561,8 @@ func (r *run) finish(ctx context.Context, token string) (bool, error) {
 			ups = append(ups, firestore.Update{Path: "leaseUntil", Value: r.leaseUntil()})
 		case (cal.Dirty || epochChanged) && cal.Selected && active:
 			again = true
-			ups = append(ups, firestore.Update{Path: "dirty", Value: false}, firestore.Update{Path: "leaseUntil", Value: r.leaseUntil()})
+			ups = append(ups, firestore.Update{Path: "dirty", Value: false}, firestore.Update{Path: "leaseUntil", Value: r.leaseUntil()},
+				firestore.Update{Path: "passStartedAt", Value: time.Now().Add(r.s.loopDelay())})
 		default:
 			ups = append(ups, firestore.Update{Path: "leaseOwner", Value: ""}, firestore.Update{Path: "leaseUntil", Value: time.Time{}})
 		}
