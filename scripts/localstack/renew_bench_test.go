@@ -31,7 +31,7 @@ type simConn struct {
 // refresh token through the fake's OAuth flow, and writes the connections and selected
 // calendars (no channel yet) straight into Firestore, as a connect + select would leave
 // them. workers bounds the parallelism.
-func seedConnections(t *testing.T, h *harness, n, k, workers int) []simConn {
+func seedConnections(t testing.TB, h *harness, n, k, workers int) []simConn {
 	t.Helper()
 	ctx := context.Background()
 	cfg := h.FG.OAuthConfig("http://app.example.test/cb", googlecal.Scopes...)
@@ -121,7 +121,7 @@ func writeSeed(h *harness, bw *firestore.BulkWriter, c simConn, now time.Time) e
 
 // touch marks every calendar synced and every list fresh at now (what SyncCalendar and
 // the hourly list pass keep true in steady state), so a measured pass is channel work only.
-func touch(t *testing.T, h *harness, conns []simConn, now time.Time) {
+func touch(t testing.TB, h *harness, conns []simConn, now time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	st := h.Stack.Platform.Store
@@ -141,7 +141,7 @@ func touch(t *testing.T, h *harness, conns []simConn, now time.Time) {
 
 // fanOut runs RenewConnection for every connection with `workers` at once (standing in
 // for the function instances Pub/Sub fans the messages out to).
-func fanOut(t *testing.T, r *renewal.Renewer, conns []simConn, now time.Time, workers int) (renewed, stopped int64) {
+func fanOut(t testing.TB, r *renewal.Renewer, conns []simConn, now time.Time, workers int) (renewed, stopped int64) {
 	t.Helper()
 	var ren, stp atomic.Int64
 	var firstErr atomic.Value

@@ -25,7 +25,10 @@ import (
 
 // benchStack starts the functions on a fresh emulator project with a fake clock at
 // Monday 2026-11-02 08:00 Berlin.
-func benchStack(b *testing.B) *Stack {
+func benchStack(b *testing.B) *Stack { return benchStackWith(b, nil) }
+
+// benchStackWith is benchStack whose operations m counts (nil: none).
+func benchStackWith(b *testing.B, m *meter) *Stack {
 	b.Helper()
 	testenv.Require(b, "FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")
 	fg := fakegoogle.New(fakegoogle.Options{Start: time.Date(2026, 11, 2, 7, 0, 0, 0, time.UTC)})
@@ -36,7 +39,16 @@ func benchStack(b *testing.B) *Stack {
 	env := config.Env{Project: testenv.Project(b), ClockURL: fg.ClockURL(), WidgetOrigins: []string{widgetOrigin}, ExportFields: []string{"service"}}
 	// Deployed, "now" is the system clock; the local CLOCK_URL costs an HTTP round trip per
 	// request that production never pays, so the benchmark reads the fake's clock in-process.
-	st, err := Start(context.Background(), Options{Env: env, Deps: platform.Deps{Secrets: sec, LogWriter: io.Discard, Clock: fg.Clock()}})
+	o := Options{Env: env, Deps: platform.Deps{Secrets: sec, LogWriter: io.Discard, Clock: fg.Clock()}}
+	if m != nil {
+		fo, err := m.C.FirestoreOptions()
+		if err != nil {
+			b.Fatal(err)
+		}
+		o.Deps.FirestoreOptions, o.Deps.PubSubOptions, o.Observe = fo, m.C.PubSubOptions(), m.observe
+		o.Deps.Secrets = countingSecrets{sec, m.C}
+	}
+	st, err := Start(context.Background(), o)
 	if err != nil {
 		b.Fatal(err)
 	}
