@@ -30,5 +30,10 @@ run -- go test -count=1 -run '^$' -bench . -benchtime "${BENCHTIME:-1s}" -timeou
 run -- go test -count=1 -run '^$' -bench . -benchtime 1x -timeout 30m ./shared/syncer/ ./shared/slotquery/ ./shared/renewal/
 run -- go test -count=1 -run '^$' -bench . -benchtime 1x -timeout 40m ./scripts/localstack/
 run RENEW_SIM_CHANNELS=${RENEW_SIM_CHANNELS:-10000} -- go test -count=1 -timeout 30m -run TestRenewSimulation -v ./scripts/localstack/
+# The latest `make fuzz` report, when there is one, goes into the same document.
+fz=${FUZZ_OUT:-/tmp/calsync-fuzz}
+if [ -f "$fz/01.json" ] && [ -f "$fz/01.cmd" ]; then
+  cp "$fz/01.json" "$out/90.json" && cp "$fz/01.cmd" "$out/90.cmd"
+fi
 go run ./scripts/benchreport -runs "$out" -doc docs/benchmarks.md
 exit $failed
