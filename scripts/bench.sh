@@ -8,7 +8,7 @@ set -eEuo pipefail
 cd "$(dirname "$0")/.."
 out=${BENCH_OUT:-/tmp/calsync-bench}
 rm -rf "$out" && mkdir -p "$out"
-export CALSYNC_BENCH_FULL=1
+export CALSYNC_BENCH_FULL=${CALSYNC_BENCH_FULL:-1} # 0: the bench-smoke sizes
 n=0
 failed=0
 # run ENV... -- go test ARGS: records the command (as one would type it) and its -json output.
@@ -19,7 +19,7 @@ run() {
   n=$((n + 1))
   local f
   f=$(printf '%s/%02d' "$out" "$n")
-  echo "${envs[*]:+${envs[*]} }CALSYNC_BENCH_FULL=1 scripts/with-emulators.sh $*" >"$f.cmd"
+  echo "${envs[*]:+${envs[*]} }CALSYNC_BENCH_FULL=$CALSYNC_BENCH_FULL scripts/with-emulators.sh $*" >"$f.cmd"
   echo "[bench] $(cat "$f.cmd")"
   if ! env "${envs[@]}" "$@" -json >"$f.json"; then
     echo "[bench] FAILED: $(cat "$f.cmd") (output: $f.json)"

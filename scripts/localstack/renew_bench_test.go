@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/belbo/calsync/shared/accounts"
+	"github.com/belbo/calsync/shared/benchtable"
 	"github.com/belbo/calsync/shared/fakegoogle"
 	"github.com/belbo/calsync/shared/googlecal"
 	"github.com/belbo/calsync/shared/messages"
@@ -259,4 +260,11 @@ func TestRenewSimulation(t *testing.T) {
 	t.Logf("  Firestore: %d reads (%s/channel) + tick %d reads (%s/channel); %d writes (%s/channel)",
 		reads, per(reads), scanReads, per(scanReads), writes, per(writes))
 	t.Logf("  max Google calls by one user in one fake minute: %d (quota ~600)", maxPerMin)
+	benchtable.Emit(benchtable.Table{Title: "Renewal simulation (TestRenewSimulation)",
+		Columns: []string{"N channels", "tick", "renewal wall time", "Google calls / channel", "Firestore reads / channel", "Firestore writes / channel", "max calls by one user in one minute"},
+		Rows: [][]string{{fmt.Sprintf("%d (%d × %d)", channels, n, perConn),
+			fmt.Sprintf("%d messages, %d reads, %d pages, %v", st.Published, st.Reads, st.Pages, scanDur.Round(time.Millisecond)),
+			fmt.Sprintf("%v (%.0f channels/s)", renewDur.Round(time.Millisecond), float64(channels)/renewDur.Seconds()),
+			per(int64(google)) + " + " + per(int64(h.FG.Calls("token"))) + " token refreshes",
+			per(reads) + " + " + per(scanReads) + " for the tick", per(writes), strconv.Itoa(maxPerMin)}}})
 }
