@@ -166,7 +166,9 @@ func (v view) slots() map[string]bool {
 	if resp.StatusCode != 200 {
 		v.h.t.Fatalf("Slots: %d %s", resp.StatusCode, body)
 	}
-	var out struct{ Slots []struct{ Start, Staff string } }
+	var out struct {
+		Slots []struct{ Start, Staff string }
+	}
 	if err := json.Unmarshal(body, &out); err != nil {
 		v.h.t.Fatal(err)
 	}
