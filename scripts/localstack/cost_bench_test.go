@@ -58,12 +58,11 @@ func memoryGiB(b *testing.B) map[string]float64 {
 
 // activity is what one occurrence of something costs, counted on the stack.
 type activity struct {
-	name    string
-	perMon  float64 // occurrences per month
-	n       int     // occurrences measured
-	ops     map[string]int64
-	fns     map[string]fnStat
-	comment string
+	name   string
+	perMon float64 // occurrences per month
+	n      int     // occurrences measured
+	ops    map[string]int64
+	fns    map[string]fnStat
 }
 
 // BenchmarkCostPerAccount: one connected account with 3 selected calendars on the local
