@@ -127,7 +127,11 @@ func pageWrite(req *firestorepb.CommitRequest) bool {
 	return data
 }
 
+// firestoreRPCs counts every RPC on the shared connection (the run's cost).
+var firestoreRPCs atomic.Int64
+
 func unaryFaults(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+	firestoreRPCs.Add(1)
 	w, _ := ctx.Value(workerKey{}).(*worker)
 	if w == nil {
 		return invoker(ctx, method, req, reply, cc, opts...)
@@ -173,6 +177,7 @@ func unaryFaults(ctx context.Context, method string, req, reply any, cc *grpc.Cl
 }
 
 func streamFaults(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
+	firestoreRPCs.Add(1)
 	if w, _ := ctx.Value(workerKey{}).(*worker); w != nil && w.dead.Load() {
 		return nil, errDead
 	}
@@ -186,10 +191,15 @@ func (emulatorOwner) GetRequestMetadata(context.Context, ...string) (map[string]
 }
 func (emulatorOwner) RequireTransportSecurity() bool { return false }
 
+// connections is how many gRPC connections the histories share (round robin): the
+// emulator serves each connection's requests largely in sequence.
+const connections = 16
+
 var shared struct {
-	once sync.Once
-	conn *grpc.ClientConn
-	err  error
+	once  sync.Once
+	conns []*grpc.ClientConn
+	next  atomic.Int64
+	err   error
 }
 
 // faultyFirestore is a Firestore client for a fresh emulator project on the shared,
@@ -198,16 +208,24 @@ func faultyFirestore(t testing.TB) *firestore.Client {
 	t.Helper()
 	testenv.Require(t, "FIRESTORE_EMULATOR_HOST")
 	shared.once.Do(func() {
-		shared.conn, shared.err = grpc.NewClient(os.Getenv("FIRESTORE_EMULATOR_HOST"),
-			grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithPerRPCCredentials(emulatorOwner{}),
-			grpc.WithChainUnaryInterceptor(unaryFaults),
-			grpc.WithChainStreamInterceptor(streamFaults))
+		for range connections {
+			c, err := grpc.NewClient(os.Getenv("FIRESTORE_EMULATOR_HOST"),
+				grpc.WithTransportCredentials(insecure.NewCredentials()),
+				grpc.WithPerRPCCredentials(emulatorOwner{}),
+				grpc.WithChainUnaryInterceptor(unaryFaults),
+				grpc.WithChainStreamInterceptor(streamFaults))
+			if err != nil {
+				shared.err = err
+				return
+			}
+			shared.conns = append(shared.conns, c)
+		}
 	})
 	if shared.err != nil {
 		t.Fatal(shared.err)
 	}
-	fs, err := firestore.NewClient(context.Background(), testenv.Project(t), option.WithGRPCConn(shared.conn))
+	conn := shared.conns[int(shared.next.Add(1))%len(shared.conns)]
+	fs, err := firestore.NewClient(context.Background(), testenv.Project(t), option.WithGRPCConn(conn))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,6 +241,7 @@ type result struct {
 	Failures    int            `json:"failures"`
 	Seconds     float64        `json:"seconds"`
 	Parallel    int            `json:"parallel"`
+	RPCs        int64          `json:"firestoreRPCs"`
 	Faults      map[string]int `json:"faults"`
 }
 
