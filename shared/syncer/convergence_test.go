@@ -137,10 +137,48 @@ type history struct {
 	log         []string
 	t0          time.Time
 	queue       []messages.Sync // published hand-over messages not yet delivered
+	inHook      atomic.Int32    // > 0 while a list hook runs (fail must not call Fatal)
+	hookErr     []string
+}
+
+// hookFailure carries a failure out of a list hook, which runs on the fake's HTTP
+// goroutine where t.Fatal must not be called; hook() recovers it and the test goroutine
+// reports it after the run (checkHook).
+type hookFailure struct{ msg string }
+
+// hook runs f as the body of a list hook.
+func (h *history) hook(f func()) {
+	h.inHook.Add(1)
+	defer h.inHook.Add(-1)
+	defer func() {
+		if r := recover(); r != nil {
+			hf, ok := r.(hookFailure)
+			if !ok {
+				panic(r)
+			}
+			h.mu.Lock()
+			h.hookErr = append(h.hookErr, hf.msg)
+			h.mu.Unlock()
+		}
+	}()
+	f()
+}
+
+// checkHook fails the history (on the test goroutine) if a hook failed.
+func (h *history) checkHook() {
+	h.mu.Lock()
+	errs := h.hookErr
+	h.mu.Unlock()
+	if len(errs) > 0 {
+		h.fail(false, "in a list hook: %s", strings.Join(errs, "; "))
+	}
 }
 
 func (h *history) fail(divergence bool, format string, args ...any) {
 	h.t.Helper()
+	if h.inHook.Load() > 0 {
+		panic(hookFailure{fmt.Sprintf(format, args...)})
+	}
 	if divergence {
 		h.divergences.Add(1)
 	} else {
@@ -449,15 +487,17 @@ func (h *history) deliver() {
 				return nil
 			}
 			h.counts.add(fChangeWhilePage)
-			h.step("  while the sync fetches page %d:", page)
-			h.change()
-			if h.intn(2) == 0 {
-				h.retitleAll("during paging")
-			}
-			if notify {
-				st, err := h.runOne(h.newWorker(), pushMsg(e.Msg))
-				h.step("  its notification while the sync holds the lease: %s %v", st.Outcome, err)
-			}
+			h.hook(func() {
+				h.step("  while the sync fetches page %d:", page)
+				h.change()
+				if h.intn(2) == 0 {
+					h.retitleAll("during paging")
+				}
+				if notify {
+					st, err := h.runOne(h.newWorker(), pushMsg(e.Msg))
+					h.step("  its notification while the sync holds the lease: %s %v", st.Outcome, err)
+				}
+			})
 			return nil
 		})
 		h.step("  change while paging page %d (notified: %v)", page, notify)
@@ -504,6 +544,7 @@ func (h *history) deliver() {
 	wg.Wait()
 	e.FG.SetListHook(nil)
 	e.S.AfterPage = nil
+	h.checkHook()
 	if len(fired) > 0 && len(e.FG.Faults()) == 0 {
 		for _, k := range fired {
 			if k != fTokenInvalidated || stats[0].Full {
@@ -548,13 +589,13 @@ func (h *history) slowWorker() {
 		if p.Page != 2 || !once.CompareAndSwap(false, true) {
 			return nil
 		}
-		h.retitleAll("changed while A stalls")
-		e.FG.Advance(3 * time.Minute)
-		msg := e.Msg
-		msg.Reason = "push"
-		st, err := h.runOne(h.newWorker(), msg)
-		h.step("  B takes over the expired lease: %s %v", st.Outcome, err)
-		bDone.Store(st.Runs > 0 && err == nil)
+		h.hook(func() {
+			h.retitleAll("changed while A stalls")
+			e.FG.Advance(3 * time.Minute)
+			st, err := h.runOne(h.newWorker(), pushMsg(e.Msg))
+			h.step("  B takes over the expired lease: %s %v", st.Outcome, err)
+			bDone.Store(st.Runs > 0 && err == nil)
+		})
 		return nil
 	})
 	msg := e.Msg
@@ -562,7 +603,9 @@ func (h *history) slowWorker() {
 	st, err := h.runOne(h.newWorker(), msg)
 	e.FG.SetListHook(nil)
 	h.step("  stalled worker A (full listing) after B: %s %v", st.Outcome, err)
-	if bDone.Load() {
+	h.checkHook()
+	if bDone.Load() && st.Outcome == "lease_lost" {
+		// A resumed after B had taken over and finished, and stopped at its next write.
 		h.counts.add(fLeaseTakenOver)
 	}
 	if err != nil {
@@ -580,11 +623,13 @@ func (h *history) budgetStorm() {
 		if p.Page != 1 || passes.Add(1) > syncer.MaxLoops {
 			return nil
 		}
-		h.change()
-		st, err := h.runOne(h.newWorker(), pushMsg(e.Msg))
-		if st.Outcome != "coalesced" || err != nil {
-			h.step("  storm notification: %s %v", st.Outcome, err)
-		}
+		h.hook(func() {
+			h.change()
+			st, err := h.runOne(h.newWorker(), pushMsg(e.Msg))
+			if st.Outcome != "coalesced" || err != nil {
+				h.step("  storm notification: %s %v", st.Outcome, err)
+			}
+		})
 		return nil
 	})
 	h.step("  notification storm through %d passes", syncer.MaxLoops)
