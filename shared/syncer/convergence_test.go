@@ -518,7 +518,7 @@ func (h *history) deliver() {
 		runs = 3 + h.intn(3)
 		h.counts.add(fConcurrent3)
 		h.step("  %d concurrent deliveries", runs)
-	case f < 88:
+	case f < 89:
 		h.budgetStorm()
 	}
 	if runs == 1 && h.intn(6) == 0 {
