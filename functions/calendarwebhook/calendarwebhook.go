@@ -41,7 +41,7 @@ import (
 // Need lists the configuration CalendarWebhook needs.
 var Need = []string{}
 
-func init() { functions.HTTP("CalendarWebhook", platform.LazyHTTP(Need, New)) }
+func init() { functions.HTTP("CalendarWebhook", platform.LazyHTTP("CalendarWebhook", Need, New)) }
 
 // Publisher sends a Pub/Sub message (platform.Publish).
 type Publisher func(ctx context.Context, topic string, v any) error
