@@ -4,8 +4,8 @@
 # scripts/tfcheck on the plan JSON. Nothing is written into the repository: Terraform's data
 # dir, the lock file, the plan and any placeholder archives live in a temp dir.
 #
-# Needs: terraform >= 1.5 on PATH, go. The Google provider is built once per machine by
-# scripts/tf-provider.sh (3-6 minutes the first time) and cached outside the repo.
+# Needs: terraform >= 1.9 on PATH, go. The Google and time providers are built once per
+# machine by scripts/tf-provider.sh (3-6 minutes the first time) and cached outside the repo.
 set -eEuo pipefail
 trap 'echo "tf-check: FAILED at line $LINENO: $BASH_COMMAND" >&2' ERR
 
@@ -62,9 +62,10 @@ export TF_IN_AUTOMATION=1
 export CHECKPOINT_DISABLE=1
 export TF_PLUGIN_CACHE_DIR=""
 
-# Terraform writes .terraform.lock.hcl next to the configuration; we do not commit one (the
-# checked provider is a source build whose hashes differ from the registry's), so init runs
-# on a copy of the module in the temp dir.
+# Terraform writes .terraform.lock.hcl next to the configuration. init runs on a copy of the
+# module in the temp dir without the committed lock, then the lock it wrote is compared with
+# the committed one (providers and versions; the checksums of our source builds are not
+# the registry's, docs/deploy.md section 8).
 MODULE="$WORK/terraform"
 mkdir -p "$MODULE"
 cp "$TF_DIR"/*.tf "$MODULE/"
@@ -73,6 +74,17 @@ cp "$TF_DIR"/*.tf "$MODULE/"
 step "terraform init (offline, filesystem mirror)"
 terraform -chdir="$MODULE" init -backend=false -input=false -no-color >"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; exit 1; }
 grep -E "Installed|Installing|Terraform has been" "$WORK/init.log" >&2 || true
+# provider "<source>" { version = "<v>" … } → "<source> <v>" lines.
+lock_versions() { awk '/^provider "/ {gsub(/"/, "", $2); p=$2} /^ *version *=/ {gsub(/"/, "", $3); print p, $3}' "$1" | sort; }
+if [[ ! -f "$TF_DIR/.terraform.lock.hcl" ]]; then
+  log "terraform/.terraform.lock.hcl is missing (copy $MODULE/.terraform.lock.hcl after a successful run)"
+  exit 1
+fi
+if ! diff <(lock_versions "$TF_DIR/.terraform.lock.hcl") <(lock_versions "$MODULE/.terraform.lock.hcl") >&2; then
+  log "terraform/.terraform.lock.hcl does not pin the providers init selected (< committed, > selected); update it"
+  exit 1
+fi
+log "lock file: $(lock_versions "$TF_DIR/.terraform.lock.hcl" | tr '\n' ' ')"
 step_done
 
 step "terraform validate"
