@@ -76,6 +76,12 @@ terraform -chdir="$MODULE" init -backend=false -input=false -no-color >"$WORK/in
 grep -E "Installed|Installing|Terraform has been" "$WORK/init.log" >&2 || true
 # provider "<source>" { version = "<v>" … } → "<source> <v>" lines.
 lock_versions() { awk '/^provider "/ {gsub(/"/, "", $2); p=$2} /^ *version *=/ {gsub(/"/, "", $3); print p, $3}' "$1" | sort; }
+# TF_CHECK_WRITE_LOCK=1: (re)write the committed lock from this run (after a deliberate
+# provider or versions.tf change); the only time tf-check writes into the repository.
+if [[ "${TF_CHECK_WRITE_LOCK:-}" == 1 ]]; then
+  cp "$MODULE/.terraform.lock.hcl" "$TF_DIR/.terraform.lock.hcl"
+  log "wrote terraform/.terraform.lock.hcl"
+fi
 if [[ ! -f "$TF_DIR/.terraform.lock.hcl" ]]; then
   log "terraform/.terraform.lock.hcl is missing (copy $MODULE/.terraform.lock.hcl after a successful run)"
   exit 1
@@ -128,6 +134,8 @@ GOOGLE_OAUTH_ACCESS_TOKEN=dummy GOOGLE_PROJECT=calsync-plan-check \
   -var-file="$WORK/check.tfvars" -out="$WORK/plan.out" >"$WORK/plan.log" 2>&1 || { cat "$WORK/plan.log" >&2; exit 1; }
 tail -n 3 "$WORK/plan.log" >&2
 terraform -chdir="$MODULE" show -json "$WORK/plan.out" >"$WORK/plan.json"
+# TF_CHECK_PLAN_OUT=file keeps a copy of the plan JSON (to refresh scripts/tfcheck fixtures).
+if [[ -n "${TF_CHECK_PLAN_OUT:-}" ]]; then cp "$WORK/plan.json" "$TF_CHECK_PLAN_OUT"; fi
 step_done
 
 # --- 6. policy checks on the plan ---------------------------------------------------------
