@@ -185,7 +185,8 @@ resource "google_cloudfunctions2_function" "fn" {
     runtime           = "go126"
     entry_point       = each.value.entry_point
     docker_repository = google_artifact_registry_repository.functions.id
-    service_account   = google_service_account.builder.id
+    # Spelled out (not .id) so the plan knows it and tfcheck can check the account.
+    service_account = "projects/${var.project_id}/serviceAccounts/${google_service_account.builder.email}"
 
     source {
       storage_source {

@@ -210,6 +210,7 @@ func checkBuilder(e Env) []Violation {
 		sa := str(f.After, "build_config", 0, "service_account")
 		if sa == "" {
 			if f.present("build_config", 0, "service_account") {
+				out = append(out, Violation{"builder", f.Address, "build_config.service_account is only known after apply; spell it out from the account's e-mail so the plan can be checked"})
 				continue
 			}
 			out = append(out, Violation{"builder", f.Address, "no build_config.service_account: the build would run as a default service account"})
