@@ -62,10 +62,16 @@ func (p *Platform) checkPublish(ctx context.Context, topic string) error {
 	return refuse(ctx, p.Log, p.access.Function, "publish", "topic", topic)
 }
 
+// refuse logs and returns the refusal. The log key is "topic" or "secretId" (a key named
+// "secret" would be redacted by the logging handler).
 func refuse(ctx context.Context, log *slog.Logger, function, op, kind, name string) error {
 	if log != nil {
+		key := kind
+		if kind == "secret" {
+			key = "secretId"
+		}
 		log.ErrorContext(ctx, "undeclared access refused", "event", "platform.undeclared",
-			"function", function, "op", op, kind, name)
+			"function", function, "op", op, key, name)
 	}
 	return fmt.Errorf("%s may not %s %s %s: %w", function, op, kind, name, ErrUndeclared)
 }

@@ -194,7 +194,7 @@ func TestScopedPlatformRefusesUndeclared(t *testing.T) {
 	if _, err := slots.Sealer.Seal(ctx, []byte("x"), "aad"); !errors.Is(err, ErrUndeclared) {
 		t.Fatalf("Slots sealing a token: %v, want ErrUndeclared", err)
 	}
-	if !strings.Contains(logs.String(), `"event":"platform.undeclared"`) || !strings.Contains(logs.String(), `"topic":"calendar-sync"`) {
+	if !strings.Contains(logs.String(), `"event":"platform.undeclared"`) || !strings.Contains(logs.String(), `"topic":"calendar-sync"`) || !strings.Contains(logs.String(), `"secretId":"token-key"`) {
 		t.Fatalf("refusals not logged: %s", logs.String())
 	}
 	// Declared: the publish reaches Pub/Sub, the read reaches the source (which has no value).
