@@ -15,8 +15,8 @@ trap 'echo "tf-provider: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 PROVIDER_MODULE="github.com/hashicorp/terraform-provider-google"
 PROVIDER_PSEUDO="v1.20.1-0.20260828184646-f3721fb45fa3"
 # The version string the mirror advertises. Terraform only needs it to satisfy the
-# constraint in terraform/versions.tf ("~> 7.0"); the binary is the commit above.
-MIRROR_VERSION="${CALSYNC_TF_PROVIDER_VERSION:-7.999.0}"
+# constraint in terraform/versions.tf ("~> 8.0"; the commit is 8.0.0 plus two days); the binary is the commit above.
+MIRROR_VERSION="${CALSYNC_TF_PROVIDER_VERSION:-8.999.0}"
 # hashicorp/time: a tagged release, advertised under its own version ("~> 0.14").
 TIME_MODULE="github.com/hashicorp/terraform-provider-time"
 TIME_VERSION="0.14.2"

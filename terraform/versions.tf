@@ -14,7 +14,7 @@ terraform {
       # One major version: minor releases only add. Offline checks (scripts/tf-check.sh) use
       # a provider built from source and published in a local mirror under a version that
       # satisfies this constraint (scripts/tf-provider.sh).
-      version = "~> 7.0"
+      version = "~> 8.0"
     }
     time = {
       source = "hashicorp/time"
