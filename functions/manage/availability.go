@@ -64,15 +64,7 @@ func (a *api) putAvailability(w http.ResponseWriter, r *http.Request) {
 	if err := rules.Validate(); err != nil {
 		var ve *availability.ValidationError
 		if errors.As(err, &ve) {
-			var body struct {
-				Error struct {
-					Code    string `json:"code"`
-					Message string `json:"message"`
-					Field   string `json:"field"`
-				} `json:"error"`
-			}
-			body.Error.Code, body.Error.Message, body.Error.Field = "invalid_availability", ve.Field+": "+ve.Message, ve.Field
-			jsonhttp.Write(w, http.StatusBadRequest, body)
+			writeFieldError(w, "invalid_availability", ve.Field, ve.Field+": "+ve.Message)
 			return
 		}
 		a.fail(w, r, err)

@@ -44,6 +44,9 @@ func New(p *platform.Platform) (http.Handler, error) {
 		"DELETE " + base + "/bookings/{booking}":              a.cancelBooking,
 		"POST " + base + "/connections/{conn}/resync":         a.resync,
 	}
+	tenantBase := "/v1/tenants/{tenant}"
+	routes["GET "+tenantBase+"/settings"] = a.getSettings
+	routes["PATCH "+tenantBase+"/settings"] = a.patchSettings
 	for pattern, h := range routes {
 		mux.Handle(pattern, a.scoped(h))
 	}
