@@ -1,4 +1,4 @@
-// Package messages defines the Pub/Sub messages of API.md and decodes them strictly, from
+// Package messages defines the Pub/Sub messages of docs/api.md and decodes them strictly, from
 // the raw push envelope Pub/Sub sends and from the CloudEvent functions-framework builds
 // of it. A message that cannot be decoded is Permanent: the consumer logs and
 // acknowledges it (and dead-letters a copy), it never retries it forever.
@@ -26,7 +26,7 @@ type Sync struct {
 	Staff      string `json:"staff"`
 	Connection string `json:"connection"`
 	Calendar   string `json:"calendar"` // calendar document id
-	Reason     string `json:"reason"`   // push | select | safety | full
+	Reason     string `json:"reason"`   // push | select | safety | full | poll
 }
 
 // Export asks for one booking to be written to Google (topic calendar-export).
@@ -121,7 +121,7 @@ func DecodeSync(data []byte) (Sync, error) {
 		return m, fmt.Errorf("decode sync message: %w", err)
 	}
 	switch m.Reason {
-	case "push", "select", "safety", "full":
+	case "push", "select", "safety", "full", "poll":
 	default:
 		return m, fmt.Errorf("decode sync message: %w: reason %s", ErrPermanent, strconv.Quote(shorten(m.Reason)))
 	}
@@ -144,7 +144,7 @@ func DecodeExport(data []byte) (Export, error) {
 }
 
 // DecodeRenew parses a renew-channels message: anything that is not a well-formed
-// per-connection request is a scheduler tick (API.md: "any payload").
+// per-connection request is a scheduler tick (docs/api.md: "any payload").
 func DecodeRenew(data []byte) Renew {
 	var m Renew
 	if json.Unmarshal(data, &m) != nil {

@@ -58,7 +58,7 @@ func (r *Renewer) renewCalendar(ctx context.Context, cal *calendar.Service, ref 
 	defer func() { c.log(ctx, o, err) }()
 
 	// T1: lease + write-ahead of the channel id we are about to open.
-	err = r.Store.FS.RunTransaction(ctx, c.lease)
+	err = r.Store.RunTransaction(ctx, c.lease)
 	switch {
 	case errors.Is(err, errBusy):
 		return calOutcome{outcome: "busy"}, nil
@@ -172,6 +172,15 @@ func (c *calRun) openChannel(ctx context.Context) (created *store.Channel, done 
 		if googlecal.Classify(err) == googlecal.ClassNotFound {
 			c.o.outcome = "gone" // deleted at Google; the list pass removes it
 		}
+		if googlecal.PushNotSupported(err) {
+			// A generated calendar (holidays, birthdays, week numbers): it will never be
+			// watched. Poll it instead, and never ask for a channel again.
+			if perr := r.Store.SetPollMode(ctx, c.ref); perr != nil {
+				return nil, true, errors.Join(err, perr)
+			}
+			c.o.outcome = "poll"
+			return nil, true, nil
+		}
 		return nil, true, err
 	}
 	r.Counters.Opened.Add(1)
@@ -182,7 +191,7 @@ func (c *calRun) openChannel(ctx context.Context) (created *store.Channel, done 
 	}
 	// T2: switch only if the lease is still ours and the calendar still selected.
 	switched := false
-	err = r.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err = r.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		var err error
 		switched, err = c.switchTo(tx, created)
 		return err
@@ -298,7 +307,7 @@ var (
 // what is left to stop (plus the pending channel when keepPending), and channelExpiry is
 // set from the calendar's channel (deleted when it has none and is not selected).
 func (r *Renewer) release(ctx context.Context, doc *firestore.DocumentRef, owner string, remaining []chanRef, keepPending bool, pendingID, resID string, now time.Time) error {
-	err := r.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := r.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		snap, err := tx.Get(doc)
 		if err != nil {
 			return err
