@@ -69,10 +69,19 @@ export TF_PLUGIN_CACHE_DIR=""
 MODULE="$WORK/terraform"
 mkdir -p "$MODULE"
 cp "$TF_DIR"/*.tf "$MODULE/"
+# versions.tf declares a partial `backend "gcs" {}`; the check plans against a local state
+# in the temp dir instead (an override file replaces the backend block).
+cat >"$MODULE/tfcheck_override.tf" <<OVR
+terraform {
+  backend "local" {
+    path = "$WORK/terraform.tfstate"
+  }
+}
+OVR
 
 # --- 4. init / validate -------------------------------------------------------------------
 step "terraform init (offline, filesystem mirror)"
-terraform -chdir="$MODULE" init -backend=false -input=false -no-color >"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; exit 1; }
+terraform -chdir="$MODULE" init -input=false -no-color >"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; exit 1; }
 grep -E "Installed|Installing|Terraform has been" "$WORK/init.log" >&2 || true
 # provider "<source>" { version = "<v>" … } → "<source> <v>" lines.
 lock_versions() { awk '/^provider "/ {gsub(/"/, "", $2); p=$2} /^ *version *=/ {gsub(/"/, "", $3); print p, $3}' "$1" | sort; }

@@ -5,7 +5,7 @@ terraform {
 
   # State in a GCS bucket in the EU; the bucket is created once by hand and named at init:
   #   terraform init -backend-config="bucket=<project>-tfstate" -backend-config="prefix=calsync"
-  # (docs/deploy.md, step 5). scripts/tf-check.sh runs `init -backend=false`.
+  # (docs/deploy.md, step 5). scripts/tf-check.sh overrides it with a local backend in a temp dir.
   backend "gcs" {}
 
   required_providers {
