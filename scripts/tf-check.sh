@@ -4,8 +4,8 @@
 # scripts/tfcheck on the plan JSON. Nothing is written into the repository: Terraform's data
 # dir, the lock file, the plan and any placeholder archives live in a temp dir.
 #
-# Needs: terraform >= 1.5 on PATH, go. The Google provider is built once per machine by
-# scripts/tf-provider.sh (3-6 minutes the first time) and cached outside the repo.
+# Needs: terraform >= 1.9 on PATH, go. The Google and time providers are built once per
+# machine by scripts/tf-provider.sh (3-6 minutes the first time) and cached outside the repo.
 set -eEuo pipefail
 trap 'echo "tf-check: FAILED at line $LINENO: $BASH_COMMAND" >&2' ERR
 
@@ -62,17 +62,44 @@ export TF_IN_AUTOMATION=1
 export CHECKPOINT_DISABLE=1
 export TF_PLUGIN_CACHE_DIR=""
 
-# Terraform writes .terraform.lock.hcl next to the configuration; we do not commit one (the
-# checked provider is a source build whose hashes differ from the registry's), so init runs
-# on a copy of the module in the temp dir.
+# Terraform writes .terraform.lock.hcl next to the configuration. init runs on a copy of the
+# module in the temp dir without the committed lock, then the lock it wrote is compared with
+# the committed one (providers and versions; the checksums of our source builds are not
+# the registry's, docs/deploy.md section 8).
 MODULE="$WORK/terraform"
 mkdir -p "$MODULE"
 cp "$TF_DIR"/*.tf "$MODULE/"
+# versions.tf declares a partial `backend "gcs" {}`; the check plans against a local state
+# in the temp dir instead (an override file replaces the backend block).
+cat >"$MODULE/tfcheck_override.tf" <<OVR
+terraform {
+  backend "local" {
+    path = "$WORK/terraform.tfstate"
+  }
+}
+OVR
 
 # --- 4. init / validate -------------------------------------------------------------------
 step "terraform init (offline, filesystem mirror)"
-terraform -chdir="$MODULE" init -backend=false -input=false -no-color >"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; exit 1; }
+terraform -chdir="$MODULE" init -input=false -no-color >"$WORK/init.log" 2>&1 || { cat "$WORK/init.log" >&2; exit 1; }
 grep -E "Installed|Installing|Terraform has been" "$WORK/init.log" >&2 || true
+# provider "<source>" { version = "<v>" … } → "<source> <v>" lines.
+lock_versions() { awk '/^provider "/ {gsub(/"/, "", $2); p=$2} /^ *version *=/ {gsub(/"/, "", $3); print p, $3}' "$1" | sort; }
+# TF_CHECK_WRITE_LOCK=1: (re)write the committed lock from this run (after a deliberate
+# provider or versions.tf change); the only time tf-check writes into the repository.
+if [[ "${TF_CHECK_WRITE_LOCK:-}" == 1 ]]; then
+  cp "$MODULE/.terraform.lock.hcl" "$TF_DIR/.terraform.lock.hcl"
+  log "wrote terraform/.terraform.lock.hcl"
+fi
+if [[ ! -f "$TF_DIR/.terraform.lock.hcl" ]]; then
+  log "terraform/.terraform.lock.hcl is missing (copy $MODULE/.terraform.lock.hcl after a successful run)"
+  exit 1
+fi
+if ! diff <(lock_versions "$TF_DIR/.terraform.lock.hcl") <(lock_versions "$MODULE/.terraform.lock.hcl") >&2; then
+  log "terraform/.terraform.lock.hcl does not pin the providers init selected (< committed, > selected); update it"
+  exit 1
+fi
+log "lock file: $(lock_versions "$TF_DIR/.terraform.lock.hcl" | tr '\n' ' ')"
 step_done
 
 step "terraform validate"
@@ -116,6 +143,8 @@ GOOGLE_OAUTH_ACCESS_TOKEN=dummy GOOGLE_PROJECT=calsync-plan-check \
   -var-file="$WORK/check.tfvars" -out="$WORK/plan.out" >"$WORK/plan.log" 2>&1 || { cat "$WORK/plan.log" >&2; exit 1; }
 tail -n 3 "$WORK/plan.log" >&2
 terraform -chdir="$MODULE" show -json "$WORK/plan.out" >"$WORK/plan.json"
+# TF_CHECK_PLAN_OUT=file keeps a copy of the plan JSON (to refresh scripts/tfcheck fixtures).
+if [[ -n "${TF_CHECK_PLAN_OUT:-}" ]]; then cp "$WORK/plan.json" "$TF_CHECK_PLAN_OUT"; fi
 step_done
 
 # --- 6. policy checks on the plan ---------------------------------------------------------

@@ -1,6 +1,9 @@
 # The eight Cloud Functions (2nd gen). Keys are the folders under functions/ (and the
-# archive names of `make package`); values are the entry point, who may call it and the
-# sizing. scripts/tfcheck compares this set with the functions/ folders.
+# archive names of `make package`); values are the entry point, the sizing and what the
+# function may touch. The last part (firestore, public, secrets, publishes) mirrors the
+# declaration in shared/topology/access.go, which the code enforces locally;
+# scripts/tfcheck fails when the planned IAM grants differ from that declaration in either
+# direction, so the two cannot drift apart.
 #
 # Sizing, in short (docs/deploy.md has the long form):
 # - concurrency > 1 needs at least 1 vCPU on gen2, so the HTTP functions get cpu "1".
@@ -22,6 +25,8 @@ locals {
       min_instances = 0
       max_instances = 10
       concurrency   = 40
+      firestore     = "read-write"
+      public        = false
       secrets       = ["oauth-client-secret", "state-key", "token-key"]
       publishes     = ["calendar-sync", "calendar-export"] # selection changes, staff bookings
     }
@@ -36,8 +41,10 @@ locals {
       min_instances = 0
       max_instances = 5
       concurrency   = 40
+      firestore     = "read-write"
+      public        = true
       secrets       = ["oauth-client-secret", "state-key", "token-key"]
-      publishes     = ["calendar-sync"] # initial full sync of a new connection
+      publishes     = ["calendar-sync", "calendar-export"] # first syncs; exports that waited for a connection
     }
     calendarwebhook = {
       entry_point = "CalendarWebhook"
@@ -51,6 +58,8 @@ locals {
       min_instances = 1
       max_instances = 20
       concurrency   = 80
+      firestore     = "read"
+      public        = true
       secrets       = []
       publishes     = ["calendar-sync"]
     }
@@ -65,8 +74,10 @@ locals {
       min_instances = 0
       max_instances = 20
       concurrency   = 1
+      firestore     = "read-write"
+      public        = false
       secrets       = ["oauth-client-secret", "token-key"]
-      publishes     = []
+      publishes     = ["calendar-sync", "calendar-sync-dead-letter"] # hand-over after MaxLoops; poison messages
     }
     renewchannels = {
       entry_point = "RenewChannels"
@@ -79,8 +90,10 @@ locals {
       min_instances = 0
       max_instances = 10
       concurrency   = 1
+      firestore     = "read-write"
+      public        = false
       secrets       = ["oauth-client-secret", "token-key"]
-      publishes     = ["renew-channels", "calendar-sync"] # fan-out and safety-net syncs
+      publishes     = ["renew-channels", "calendar-sync", "calendar-export", "renew-channels-dead-letter"] # fan-out, safety-net syncs, stalled exports
     }
     slots = {
       entry_point = "Slots"
@@ -93,6 +106,8 @@ locals {
       min_instances = 1
       max_instances = 50
       concurrency   = 80
+      firestore     = "read"
+      public        = true
       secrets       = []
       publishes     = []
     }
@@ -107,6 +122,8 @@ locals {
       min_instances = 1
       max_instances = 20
       concurrency   = 40 # each request runs a Firestore transaction; contention stays per slot
+      firestore     = "read-write"
+      public        = true
       secrets       = []
       publishes     = ["calendar-export"]
     }
@@ -121,8 +138,10 @@ locals {
       min_instances = 0
       max_instances = 10
       concurrency   = 1
+      firestore     = "read-write"
+      public        = false
       secrets       = ["oauth-client-secret", "token-key"]
-      publishes     = []
+      publishes     = ["calendar-export-dead-letter"] # poison messages
     }
   }
 
@@ -166,7 +185,8 @@ resource "google_cloudfunctions2_function" "fn" {
     runtime           = "go126"
     entry_point       = each.value.entry_point
     docker_repository = google_artifact_registry_repository.functions.id
-    service_account   = google_service_account.builder.id
+    # Spelled out (not .id) so the plan knows it and tfcheck can check the account.
+    service_account = "projects/${var.project_id}/serviceAccounts/${google_service_account.builder.email}"
 
     source {
       storage_source {
@@ -184,9 +204,11 @@ resource "google_cloudfunctions2_function" "fn" {
     max_instance_count               = local.sizing[each.key].max_instances
     max_instance_request_concurrency = local.sizing[each.key].concurrency
     service_account_email            = google_service_account.fn[each.key].email
-    # Public HTTP functions must be reachable by browsers and Google; the Pub/Sub consumers
-    # and Manage are protected by IAM (run.invoker), not by network ingress.
-    ingress_settings               = "ALLOW_ALL"
+    # Public HTTP functions must be reachable by browsers and Google, Manage by the booking
+    # backend (IAM-protected). The Pub/Sub consumers accept internal traffic only: Pub/Sub
+    # push from the same project counts as internal for Cloud Run ingress (docs/deploy.md),
+    # and IAM (run.invoker for pubsub-push@ only) still applies on top.
+    ingress_settings               = each.value.kind == "pubsub" ? "ALLOW_INTERNAL_ONLY" : "ALLOW_ALL"
     all_traffic_on_latest_revision = true
     environment_variables          = local.common_env
   }
@@ -199,6 +221,7 @@ resource "google_cloudfunctions2_function" "fn" {
   depends_on = [
     google_project_service.enabled,
     google_project_iam_member.builder,
+    google_artifact_registry_repository_iam_member.builder,
     google_secret_manager_secret_iam_member.access,
   ]
 }

@@ -1,9 +1,12 @@
 # One service account per function, with only what that function needs; plus the build
 # identity, the Pub/Sub push identity and the Scheduler identity.
 #
-# Firestore has no per-collection IAM: roles/datastore.user (read/write documents) is the
-# narrowest practical role for every function that writes; Slots only reads and gets
-# roles/datastore.viewer. Secrets and topics are granted per resource, never project-wide.
+# Every grant below is derived from local.functions (firestore, public, secrets, publishes),
+# which mirrors shared/topology/access.go; scripts/tfcheck checks the plan against that
+# declaration both ways. Firestore has no per-collection IAM: roles/datastore.user
+# (read/write documents) for the functions that write, roles/datastore.viewer for those
+# that only read (CalendarWebhook, Slots). Secrets and topics are granted per resource,
+# never project-wide.
 
 resource "google_service_account" "fn" {
   for_each = local.functions
@@ -19,11 +22,15 @@ resource "google_project_iam_member" "firestore" {
   for_each = local.functions
 
   project = var.project_id
-  role    = each.key == "slots" ? "roles/datastore.viewer" : "roles/datastore.user"
+  role    = local.firestore_roles[each.value.firestore]
   member  = "serviceAccount:${google_service_account.fn[each.key].email}"
 }
 
 locals {
+  firestore_roles = {
+    "read"       = "roles/datastore.viewer"
+    "read-write" = "roles/datastore.user"
+  }
   secret_grants = merge([
     for fn, f in local.functions : {
       for s in f.secrets : "${fn}/${s}" => { function = fn, secret = s }
@@ -41,17 +48,23 @@ locals {
 resource "google_secret_manager_secret_iam_member" "access" {
   for_each = local.secret_grants
 
-  secret_id = google_secret_manager_secret.secret[each.value.secret].id
+  # The secret id (known at plan time, unlike the resource's full id), so that tfcheck can
+  # match the grant to the declaration.
+  project   = var.project_id
+  secret_id = google_secret_manager_secret.secret[each.value.secret].secret_id
   role      = "roles/secretmanager.secretAccessor"
   member    = "serviceAccount:${google_service_account.fn[each.value.function].email}"
 }
 
+# Work topics and, for the consumers, their own dead-letter topic: the platform copies a
+# poison message there itself, with the calsync* attributes the runbook relies on.
 resource "google_pubsub_topic_iam_member" "publish" {
   for_each = local.publish_grants
 
-  topic  = google_pubsub_topic.work[each.value.topic].name
-  role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.fn[each.value.function].email}"
+  project = var.project_id
+  topic   = local.all_topics[each.value.topic]
+  role    = "roles/pubsub.publisher"
+  member  = "serviceAccount:${google_service_account.fn[each.value.function].email}"
 }
 
 # --- Who may invoke what -----------------------------------------------------------------
@@ -59,7 +72,7 @@ resource "google_pubsub_topic_iam_member" "publish" {
 # Public HTTP functions: the browser (OAuth callback, Slots, Book) and Google's push
 # notifications (webhook) call them without credentials.
 resource "google_cloud_run_v2_service_iam_member" "public" {
-  for_each = toset(["oauthcallback", "calendarwebhook", "slots", "book"])
+  for_each = toset([for k, f in local.functions : k if f.public])
 
   project  = var.project_id
   location = var.region
@@ -107,7 +120,13 @@ resource "google_service_account_iam_member" "pubsub_token_creator" {
 # --- Build identity ----------------------------------------------------------------------
 
 # Cloud Build runs the Go buildpack as this account (instead of the default compute
-# account, which new projects no longer grant broad roles).
+# account, which new projects no longer grant broad roles). It gets what Google lists for a
+# user-specified Cloud Functions build service account, and no more: write build logs,
+# read the function source (Cloud Functions copies it into its own gcf-v2-sources-* bucket
+# first, which only exists after the first deploy, hence project-level object read), and
+# push images to our repository only. Narrower than roles/cloudbuild.builds.builder, which
+# adds creating buckets, writing any object and any Artifact Registry repository of the
+# project, Pub/Sub publishing and more (docs/deploy.md, "Roles").
 resource "google_service_account" "builder" {
   account_id   = "fn-builder"
   display_name = "calsync function builder"
@@ -118,12 +137,21 @@ resource "google_service_account" "builder" {
 
 resource "google_project_iam_member" "builder" {
   for_each = toset([
-    "roles/cloudbuild.builds.builder", # logs, Artifact Registry push, source read
+    "roles/logging.logWriter",    # build logs
+    "roles/storage.objectViewer", # the function source
   ])
 
   project = var.project_id
   role    = each.value
   member  = "serviceAccount:${google_service_account.builder.email}"
+}
+
+resource "google_artifact_registry_repository_iam_member" "builder" {
+  project    = var.project_id
+  location   = google_artifact_registry_repository.functions.location
+  repository = google_artifact_registry_repository.functions.name
+  role       = "roles/artifactregistry.writer"
+  member     = "serviceAccount:${google_service_account.builder.email}"
 }
 
 # --- Scheduler identity ------------------------------------------------------------------

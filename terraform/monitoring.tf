@@ -136,6 +136,20 @@ resource "google_logging_metric" "http_latency" {
   depends_on = [google_project_service.enabled]
 }
 
+# Cloud Monitoring answers 404 ("Cannot find metric(s) ... could take up to 10 minutes to
+# become available") when an alert policy refers to a log-based metric created moments
+# before (hashicorp/terraform-provider-google#11102). The policies wait for this sleep,
+# which starts once every metric exists; it runs on create only, so later applies do not
+# wait. If Google is slower than var.metric_propagation_wait, the apply fails on the
+# policies with that 404 and a second `terraform apply` completes (docs/deploy.md).
+resource "time_sleep" "log_metrics" {
+  create_duration = var.metric_propagation_wait
+
+  triggers = {
+    metrics = join(",", concat([for m in google_logging_metric.event : m.id], [google_logging_metric.http_requests.id, google_logging_metric.http_latency.id]))
+  }
+}
+
 resource "google_monitoring_notification_channel" "email" {
   display_name = "calsync alerts (${var.alert_email})"
   type         = "email"
@@ -222,6 +236,8 @@ resource "google_monitoring_alert_policy" "sync_failure_rate" {
     mime_type = "text/markdown"
     content   = "More than ${var.sync_failure_rate_threshold * 100}% of calendar syncs failed in 15 minutes. ${local.alerts_doc}, section \"sync-failure-rate\": group the sync.done errors by errorClass in Logs Explorer."
   }
+
+  depends_on = [time_sleep.log_metrics]
 }
 
 # Alerts that fire when a log event occurs at all: one policy each, same shape.
@@ -278,6 +294,8 @@ resource "google_monitoring_alert_policy" "event" {
     mime_type = "text/markdown"
     content   = each.value.content
   }
+
+  depends_on = [time_sleep.log_metrics]
 }
 
 resource "google_monitoring_alert_policy" "http_5xx_rate" {
@@ -320,6 +338,8 @@ resource "google_monitoring_alert_policy" "http_5xx_rate" {
     mime_type = "text/markdown"
     content   = "The booking widget's endpoints are failing: customers cannot see times or book. ${local.alerts_doc}, section \"http-5xx-rate\"."
   }
+
+  depends_on = [time_sleep.log_metrics]
 }
 
 resource "google_monitoring_alert_policy" "http_p95_latency" {
@@ -355,4 +375,6 @@ resource "google_monitoring_alert_policy" "http_p95_latency" {
     mime_type = "text/markdown"
     content   = "Slots or Book answer slowly (p95 above ${var.http_p95_latency_ms} ms for 10 minutes). ${local.alerts_doc}, section \"http-p95-latency\"."
   }
+
+  depends_on = [time_sleep.log_metrics]
 }

@@ -24,6 +24,14 @@ locals {
   pubsub_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
 }
 
+# Every topic by name, for the per-function publish grants (iam.tf).
+locals {
+  all_topics = merge(
+    { for k, t in google_pubsub_topic.work : k => t.name },
+    { for k, t in google_pubsub_topic.dead_letter : "${k}-dead-letter" => t.name },
+  )
+}
+
 resource "google_pubsub_topic" "work" {
   for_each = local.topics
 
@@ -106,8 +114,10 @@ resource "google_pubsub_subscription" "dead_letter_inspect" {
   }
 }
 
-# Dead-lettering is done by the Pub/Sub service agent: it must publish to the dead-letter
-# topic and be able to ack (subscribe to) the source subscription.
+# Dead-lettering after max_delivery_attempts is done by the Pub/Sub service agent: it must
+# publish to the dead-letter topic and be able to ack (subscribe to) the source subscription.
+# A consumer that recognises a poison message copies it there itself (iam.tf grants it
+# publisher on its own dead-letter topic only) and acknowledges it.
 resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
   for_each = local.topics
 

@@ -8,16 +8,10 @@ resource "google_storage_bucket" "sources" {
   public_access_prevention    = "enforced"
   force_destroy               = false
 
-  # Archives are named by content hash, so old ones pile up; they are only needed while
-  # Cloud Build reads them during a deploy.
-  lifecycle_rule {
-    condition {
-      age = 90
-    }
-    action {
-      type = "Delete"
-    }
-  }
+  # No age-based deletion: the archive a function was last built from stays live for as
+  # long as that function runs unchanged (a 90-day rule used to delete it, and the next
+  # apply then had to re-upload it and rebuild). Old archives do not pile up either: each
+  # is a Terraform-managed object, replaced (and so deleted) when its content hash changes.
 
   depends_on = [google_project_service.enabled]
 }
@@ -30,6 +24,11 @@ resource "google_storage_bucket_object" "source" {
   bucket = google_storage_bucket.sources.name
   name   = "${each.key}-${filemd5("${var.package_dir}/${each.key}.zip")}.zip"
   source = "${var.package_dir}/${each.key}.zip"
+
+  # Upload the new archive and point the function at it before the old one is deleted.
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 # Pinning the image repository keeps built images in the EU region too (otherwise Cloud

@@ -62,8 +62,12 @@ variable "oauth_client_id" {
 
 variable "widget_origins" {
   type        = list(string)
-  description = "Origins (scheme://host[:port]) of the booking widget allowed by CORS on Slots and Book (WIDGET_ORIGINS)."
-  default     = []
+  description = "Origins (scheme://host[:port]) of the booking widget allowed by CORS on Slots and Book (WIDGET_ORIGINS). Required: with none, browsers cannot call Slots and Book."
+
+  validation {
+    condition     = length(var.widget_origins) > 0
+    error_message = "widget_origins must name at least one origin of the booking widget, e.g. [\"https://booking.example.com\"]."
+  }
 
   validation {
     condition     = alltrue([for o in var.widget_origins : can(regex("^https://[^/]+$", o))])
@@ -73,8 +77,12 @@ variable "widget_origins" {
 
 variable "allowed_return_urls" {
   type        = list(string)
-  description = "URL prefixes the OAuth flow may redirect back to after connecting a calendar (ALLOWED_RETURN_URLS)."
-  default     = []
+  description = "URL prefixes the OAuth flow may redirect back to after connecting a calendar (ALLOWED_RETURN_URLS). Required: with none, Manage and OAuthCallback refuse every connect flow."
+
+  validation {
+    condition     = length(var.allowed_return_urls) > 0
+    error_message = "allowed_return_urls must name at least one https URL prefix of the settings page, e.g. [\"https://app.example.com/settings/calendar\"]."
+  }
 
   validation {
     condition     = alltrue([for u in var.allowed_return_urls : startswith(u, "https://")])
@@ -164,5 +172,27 @@ variable "function_tuning" {
       ["manage", "oauthcallback", "calendarwebhook", "synccalendar", "renewchannels", "slots", "book", "exportbooking"], k
     )])
     error_message = "function_tuning keys must be function folder names (manage, oauthcallback, calendarwebhook, synccalendar, renewchannels, slots, book, exportbooking)."
+  }
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Days the calsync-eu log bucket keeps log entries (1..3650)."
+  default     = 30
+
+  validation {
+    condition     = var.log_retention_days >= 1 && var.log_retention_days <= 3650
+    error_message = "log_retention_days must be between 1 and 3650."
+  }
+}
+
+variable "metric_propagation_wait" {
+  type        = string
+  description = "How long the first apply waits between creating the log-based metrics and the alert policies that use them (Cloud Monitoring answers 404 for a freshly created metric for up to about 10 minutes)."
+  default     = "5m"
+
+  validation {
+    condition     = can(regex("^[0-9]+[sm]$", var.metric_propagation_wait))
+    error_message = "metric_propagation_wait must be a duration like 300s or 5m."
   }
 }

@@ -1,15 +1,25 @@
 terraform {
-  # 1.5: optional() object attributes with defaults, check blocks, import blocks.
-  required_version = ">= 1.5"
+  # 1.9: variable validations may refer to locals and other variables (variables.tf checks
+  # regions against local.eu_regions), which older versions reject.
+  required_version = ">= 1.9"
+
+  # State in a GCS bucket in the EU; the bucket is created once by hand and named at init:
+  #   terraform init -backend-config="bucket=<project>-tfstate" -backend-config="prefix=calsync"
+  # (docs/deploy.md, step 5). scripts/tf-check.sh overrides it with a local backend in a temp dir.
+  backend "gcs" {}
 
   required_providers {
     google = {
       source = "hashicorp/google"
-      # ">= 6.0": google_cloudfunctions2_function with build_config.service_account,
-      # google_firestore_field ttl_config and Pub/Sub dead-letter policies are all there.
-      # Offline checks (scripts/tf-check.sh) use a provider built from source and
-      # published in a local mirror under a version that satisfies this constraint.
-      version = ">= 6.0"
+      # One major version: minor releases only add. Offline checks (scripts/tf-check.sh) use
+      # a provider built from source and published in a local mirror under a version that
+      # satisfies this constraint (scripts/tf-provider.sh).
+      version = "~> 8.0"
+    }
+    time = {
+      source = "hashicorp/time"
+      # time_sleep between the log-based metrics and the alert policies (monitoring.tf).
+      version = "~> 0.14"
     }
   }
 }

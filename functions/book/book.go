@@ -21,7 +21,7 @@ import (
 // Need lists the configuration Book needs.
 var Need = []string{}
 
-func init() { functions.HTTP("Book", platform.LazyHTTP(Need, New)) }
+func init() { functions.HTTP("Book", platform.LazyHTTP("Book", Need, New)) }
 
 // New builds the handler.
 func New(p *platform.Platform) (http.Handler, error) {

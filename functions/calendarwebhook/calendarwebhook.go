@@ -35,7 +35,7 @@ import (
 // Need lists the configuration CalendarWebhook needs.
 var Need = []string{}
 
-func init() { functions.HTTP("CalendarWebhook", platform.LazyHTTP(Need, New)) }
+func init() { functions.HTTP("CalendarWebhook", platform.LazyHTTP("CalendarWebhook", Need, New)) }
 
 // Handler serves notifications.
 type Handler struct {

@@ -20,7 +20,9 @@ var Need = []string{"OAUTH_CLIENT_ID"}
 // Topic is the topic ExportBooking consumes.
 const Topic = topology.CalendarExport
 
-func init() { functions.CloudEvent("ExportBooking", platform.LazyEvent(Topic, Need, New)) }
+func init() {
+	functions.CloudEvent("ExportBooking", platform.LazyEvent("ExportBooking", Topic, Need, New))
+}
 
 // New builds the message handler.
 func New(p *platform.Platform) (platform.MessageHandler, error) {

@@ -23,7 +23,7 @@ import (
 // Need lists the configuration Manage needs.
 var Need = []string{"OAUTH_CLIENT_ID", "OAUTH_REDIRECT_URL", "WEBHOOK_URL", "ALLOWED_RETURN_URLS", "MANAGE_API_KEY"}
 
-func init() { functions.HTTP("Manage", platform.LazyHTTP(Need, New)) }
+func init() { functions.HTTP("Manage", platform.LazyHTTP("Manage", Need, New)) }
 
 type api struct {
 	p *platform.Platform

@@ -19,7 +19,7 @@ import (
 // Need lists the configuration OAuthCallback needs.
 var Need = []string{"OAUTH_CLIENT_ID", "OAUTH_REDIRECT_URL", "WEBHOOK_URL", "ALLOWED_RETURN_URLS"}
 
-func init() { functions.HTTP("OAuthCallback", platform.LazyHTTP(Need, New)) }
+func init() { functions.HTTP("OAuthCallback", platform.LazyHTTP("OAuthCallback", Need, New)) }
 
 // New builds the handler.
 func New(p *platform.Platform) (http.Handler, error) {

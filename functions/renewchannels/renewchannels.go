@@ -24,7 +24,9 @@ var Need = []string{"OAUTH_CLIENT_ID", "WEBHOOK_URL"}
 // Topic is the topic RenewChannels consumes.
 const Topic = topology.RenewChannels
 
-func init() { functions.CloudEvent("RenewChannels", platform.LazyEvent(Topic, Need, New)) }
+func init() {
+	functions.CloudEvent("RenewChannels", platform.LazyEvent("RenewChannels", Topic, Need, New))
+}
 
 // Renewer builds the renewer of a platform.
 func Renewer(p *platform.Platform) *renewal.Renewer {

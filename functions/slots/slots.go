@@ -20,7 +20,7 @@ import (
 // Need lists the configuration Slots needs.
 var Need = []string{}
 
-func init() { functions.HTTP("Slots", platform.LazyHTTP(Need, New)) }
+func init() { functions.HTTP("Slots", platform.LazyHTTP("Slots", Need, New)) }
 
 // CacheControl lets the widget's CDN or browser reuse an answer briefly: slots change
 // when someone books, and Book re-checks anyway.

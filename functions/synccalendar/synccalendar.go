@@ -19,7 +19,9 @@ var Need = []string{"OAUTH_CLIENT_ID", "WEBHOOK_URL"}
 // Topic is the topic SyncCalendar consumes.
 const Topic = topology.CalendarSync
 
-func init() { functions.CloudEvent("SyncCalendar", platform.LazyEvent(Topic, Need, New)) }
+func init() {
+	functions.CloudEvent("SyncCalendar", platform.LazyEvent("SyncCalendar", Topic, Need, New))
+}
 
 // Syncer builds the syncer of a platform.
 func Syncer(p *platform.Platform) *syncer.Syncer {

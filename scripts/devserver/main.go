@@ -100,7 +100,8 @@ func run(addr, googleAddr, webDir string, seed bool) error {
 		}
 	}
 	for _, f := range localstack.EventFunctions {
-		if err := funcframework.RegisterCloudEventFunctionContext(ctx, "/"+f.Name+"/", p.CloudEvent(f.Topic, ms[f.Name])); err != nil {
+		// Each consumer dispatches (and dead-letters) on its own scoped platform.
+		if err := funcframework.RegisterCloudEventFunctionContext(ctx, "/"+f.Name+"/", ms[f.Name].CloudEvent()); err != nil {
 			return err
 		}
 	}

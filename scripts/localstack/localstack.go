@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cloudevents/sdk-go/v2/event"
+
 	"github.com/belbo/calsync/functions/book"
 	"github.com/belbo/calsync/functions/calendarwebhook"
 	"github.com/belbo/calsync/functions/exportbooking"
@@ -59,24 +61,51 @@ var EventFunctions = []EventFunction{
 	{"ExportBooking", exportbooking.Topic, exportbooking.New},
 }
 
-// Handlers builds every function on p. HTTP functions are keyed by name; event functions
-// come back as message handlers keyed by name.
-func Handlers(p *platform.Platform) (map[string]http.Handler, map[string]platform.MessageHandler, error) {
+// Consumer is a Pub/Sub function built on its own scoped platform: dispatch through
+// Platform so that dead-lettering is limited to the function's declaration too.
+type Consumer struct {
+	Topic    string
+	Platform *platform.Platform
+	Handler  platform.MessageHandler
+}
+
+// CloudEvent adapts the consumer to functions-framework's CloudEvent signature.
+func (c Consumer) CloudEvent() func(context.Context, event.Event) error {
+	return c.Platform.CloudEvent(c.Topic, c.Handler)
+}
+
+// Dispatch handles one Pub/Sub push body.
+func (c Consumer) Dispatch(ctx context.Context, body []byte) error {
+	return c.Platform.Dispatch(ctx, c.Topic, body, c.Handler)
+}
+
+// Handlers builds every function, each on p.For(its name): a platform scoped to the
+// function's declaration in shared/topology/access.go, exactly as deployed. HTTP functions
+// are keyed by name; event functions come back as consumers keyed by name.
+func Handlers(p *platform.Platform) (map[string]http.Handler, map[string]Consumer, error) {
 	hs := map[string]http.Handler{}
 	for _, f := range HTTPFunctions {
-		h, err := p.BuildHTTP(f.Build)
+		fp, err := p.For(f.Name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("build %s: %w", f.Name, err)
+		}
+		h, err := fp.BuildHTTP(f.Build)
 		if err != nil {
 			return nil, nil, fmt.Errorf("build %s: %w", f.Name, err)
 		}
 		hs[f.Name] = h
 	}
-	ms := map[string]platform.MessageHandler{}
+	ms := map[string]Consumer{}
 	for _, f := range EventFunctions {
-		h, err := f.Build(p)
+		fp, err := p.For(f.Name)
 		if err != nil {
 			return nil, nil, fmt.Errorf("build %s: %w", f.Name, err)
 		}
-		ms[f.Name] = h
+		h, err := f.Build(fp)
+		if err != nil {
+			return nil, nil, fmt.Errorf("build %s: %w", f.Name, err)
+		}
+		ms[f.Name] = Consumer{Topic: f.Topic, Platform: fp, Handler: h}
 	}
 	return hs, ms, nil
 }
@@ -94,15 +123,14 @@ func Mux(p *platform.Platform, extra map[string]http.Handler) (*http.ServeMux, e
 		mux.Handle("/"+name, http.StripPrefix("/"+name, rootPath(h)))
 	}
 	for _, f := range EventFunctions {
-		h := ms[f.Name]
-		topic := f.Topic
+		c := ms[f.Name]
 		mux.Handle("/"+f.Name+"/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 			if err != nil {
 				http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 				return
 			}
-			if err := p.Dispatch(r.Context(), topic, body, h); err != nil {
+			if err := c.Dispatch(r.Context(), body); err != nil {
 				http.Error(w, "retry", http.StatusInternalServerError)
 				return
 			}
@@ -127,7 +155,10 @@ func rootPath(h http.Handler) http.Handler {
 
 // Stack is a running local system.
 type Stack struct {
-	URL      string // base URL of the functions, e.g. http://127.0.0.1:41234
+	URL string // base URL of the functions, e.g. http://127.0.0.1:41234
+	// Platform is the stack's root platform: the test's own identity (publishing test
+	// messages, reading what functions wrote). The functions run on platforms scoped from
+	// it (Handlers), never on this one.
 	Platform *platform.Platform
 	srv      *http.Server
 	ln       net.Listener

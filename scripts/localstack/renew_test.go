@@ -20,8 +20,16 @@ import (
 	"github.com/belbo/calsync/shared/topology"
 )
 
-// renewer builds the same renewer the deployed RenewChannels uses, on the stack's platform.
-func (h *harness) renewer() *renewal.Renewer { return renewchannels.Renewer(h.Stack.Platform) }
+// renewer builds the same renewer the deployed RenewChannels uses, on a platform scoped to
+// RenewChannels' declaration, as deployed.
+func (h *harness) renewer() *renewal.Renewer {
+	h.t.Helper()
+	p, err := h.Stack.Platform.For("RenewChannels")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return renewchannels.Renewer(p)
+}
 
 // tick publishes a scheduler tick to renew-channels, exactly as Cloud Scheduler does.
 func (h *harness) tick() {

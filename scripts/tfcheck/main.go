@@ -1,11 +1,15 @@
 // Command tfcheck checks the calsync Terraform deployment for the promises the system
 // makes: every location in the EU, one service account per function, Manage never public,
 // secrets replicated in the EU only, the deployed functions equal the functions/ folders,
-// every alert of docs/alerts.md present, and every Pub/Sub delivery dead-lettered.
+// every alert of docs/alerts.md present, every Pub/Sub delivery dead-lettered, logs stored
+// in the EU, the build service account narrow, and — against the declaration in
+// shared/topology/access.go, which the code enforces locally — every function's IAM grants
+// and public exposure exactly as declared (least privilege both ways).
 //
 // It reads the JSON of a saved plan (`terraform show -json plan.out`) and, as a fallback
 // that needs no provider, scans the .tf files as text for non-EU locations and automatic
-// secret replication. Standard library only.
+// secret replication. Besides the standard library it imports only shared/topology (the
+// declaration).
 //
 //	go run ./scripts/tfcheck -plan plan.json -dir terraform -functions functions
 package main

@@ -43,6 +43,10 @@ var Rules = []Rule{
 	{"function-set", checkFunctionSet},
 	{"alerts", checkAlerts},
 	{"pubsub-dead-letter", checkPubSubDeadLetter},
+	{"function-grants", checkFunctionGrants},
+	{"function-exposure", checkFunctionExposure},
+	{"builder", checkBuilder},
+	{"logs-eu", checkLogsEU},
 }
 
 const functionType = "google_cloudfunctions2_function"

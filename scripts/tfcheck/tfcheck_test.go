@@ -77,6 +77,32 @@ func TestRulesCatchViolations(t *testing.T) {
 			"max_delivery_attempts = 200", "topic renew-channels missing", "topic calendar-sync has no push subscription",
 			"calendar-sync-dead-letter missing", "calendar-export-dead-letter-inspect missing",
 		}},
+		// Both directions against shared/topology/access.go: a declared grant missing, and
+		// grants held that are not declared (a wider Firestore role, a secret, a
+		// project-wide role through a binding), and a function with no declaration at all.
+		{"function-grants", "bad_grants.json", []string{
+			"SyncCalendar (fn-synccalendar@p.iam.gserviceaccount.com) lacks declared roles/pubsub.publisher on topic calendar-sync",
+			"CalendarWebhook (fn-calendarwebhook@p.iam.gserviceaccount.com) lacks declared project role roles/datastore.viewer",
+			"CalendarWebhook (fn-calendarwebhook@p.iam.gserviceaccount.com) holds undeclared project role roles/datastore.user",
+			"Slots (fn-slots@p.iam.gserviceaccount.com) holds undeclared roles/secretmanager.secretAccessor on secret token-key",
+			"Slots (fn-slots@p.iam.gserviceaccount.com) holds undeclared project role roles/pubsub.publisher",
+			`function "reports" has no declaration`,
+		}},
+		{"function-exposure", "bad_exposure.json", []string{
+			"Slots is declared public but allUsers may not invoke it",
+			"ExportBooking is not declared public but allUsers/allAuthenticatedUsers may invoke it",
+			`ExportBooking consumes calendar-export by Pub/Sub push only, but ingress_settings = "ALLOW_ALL"`,
+		}},
+		{"builder", "bad_builder.json", []string{
+			"fn-builder@p.iam.gserviceaccount.com holds project role roles/cloudbuild.builds.builder",
+			`fn["book"]: no build_config.service_account`,
+		}},
+		{"logs-eu", "bad_logs.json", []string{
+			`google_logging_project_bucket_config.logs: log bucket location "global" is outside the EU`,
+			"no google_logging_project_bucket_config in an EU location",
+			`sink routes to log bucket location "us-central1"`,
+			"_Default sink is not routed to an EU log bucket",
+		}},
 	}
 	for _, c := range cases {
 		t.Run(c.rule, func(t *testing.T) {
@@ -171,7 +197,7 @@ func TestFunctionFolders(t *testing.T) {
 
 // The fixture rule names must stay in sync with what main runs.
 func TestRulesRegistered(t *testing.T) {
-	for _, n := range []string{"eu-locations", "function-service-accounts", "manage-not-public", "secret-replication", "function-set", "alerts", "pubsub-dead-letter"} {
+	for _, n := range []string{"eu-locations", "function-service-accounts", "manage-not-public", "secret-replication", "function-set", "alerts", "pubsub-dead-letter", "function-grants", "function-exposure", "builder", "logs-eu"} {
 		rule(t, n)
 	}
 }

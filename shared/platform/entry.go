@@ -30,9 +30,11 @@ type MessageHandler func(ctx context.Context, data []byte, attrs map[string]stri
 type MessageBuilder func(*Platform) (MessageHandler, error)
 
 // Lazy builds the platform from the process environment once, on first use (the
-// functions-framework pattern: clients are created once per instance and reused).
+// functions-framework pattern: clients are created once per instance and reused), scoped to
+// the function's declaration (For).
 type Lazy struct {
-	Need []string // the variables this function needs besides GOOGLE_CLOUD_PROJECT
+	Function string   // entry point, the key of topology.Functions
+	Need     []string // the variables this function needs besides GOOGLE_CLOUD_PROJECT
 
 	once sync.Once
 	p    *Platform
@@ -50,15 +52,23 @@ func (l *Lazy) Get(ctx context.Context) (*Platform, error) {
 			l.err = fmt.Errorf("configuration: %w", err)
 			return
 		}
-		l.p, l.err = New(context.WithoutCancel(ctx), env, Deps{})
+		root, err := New(context.WithoutCancel(ctx), env, Deps{})
+		if err != nil {
+			l.err = err
+			return
+		}
+		if l.p, l.err = root.For(l.Function); l.err != nil {
+			root.Close()
+		}
 	})
 	return l.p, l.err
 }
 
-// LazyHTTP is the deployed entry point of an HTTP function: it builds the platform and the
-// handler once, then serves every request through Wrap.
-func LazyHTTP(need []string, build HTTPBuilder) http.HandlerFunc {
-	l := &Lazy{Need: need}
+// LazyHTTP is the deployed entry point of the HTTP function named function: it builds the
+// platform (scoped to the function's declaration) and the handler once, then serves every
+// request through Wrap.
+func LazyHTTP(function string, need []string, build HTTPBuilder) http.HandlerFunc {
+	l := &Lazy{Function: function, Need: need}
 	var once sync.Once
 	var h http.Handler
 	var err error
@@ -78,9 +88,10 @@ func LazyHTTP(need []string, build HTTPBuilder) http.HandlerFunc {
 	}
 }
 
-// LazyEvent is the deployed entry point of the Pub/Sub function consuming topic.
-func LazyEvent(topic string, need []string, build MessageBuilder) func(context.Context, event.Event) error {
-	l := &Lazy{Need: need}
+// LazyEvent is the deployed entry point of the Pub/Sub function named function, consuming
+// topic.
+func LazyEvent(function, topic string, need []string, build MessageBuilder) func(context.Context, event.Event) error {
+	l := &Lazy{Function: function, Need: need}
 	var once sync.Once
 	var h func(context.Context, event.Event) error
 	var err error

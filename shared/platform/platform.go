@@ -28,6 +28,7 @@ import (
 	"github.com/belbo/calsync/shared/secrets"
 	"github.com/belbo/calsync/shared/store"
 	"github.com/belbo/calsync/shared/tokencrypt"
+	"github.com/belbo/calsync/shared/topology"
 )
 
 // Platform holds one function instance's clients.
@@ -41,9 +42,21 @@ type Platform struct {
 	HTTP    *http.Client // for calls to Google
 	Log     *slog.Logger
 
-	mu   sync.Mutex
-	pubs map[string]*pubsub.Publisher
+	pubs *publishers
 	sm   *secretmanager.Client
+
+	// access is the declaration this platform is scoped to (For); nil for the root
+	// platform of a process, which tools and test drivers use and which is never handed to
+	// a function. parent is the root a scoped platform shares its clients with.
+	access *topology.Access
+	parent *Platform
+}
+
+// publishers caches one Pub/Sub publisher per topic, shared by a root platform and the
+// platforms scoped from it.
+type publishers struct {
+	mu sync.Mutex
+	m  map[string]*pubsub.Publisher
 }
 
 // Deps override parts of the platform (tests, the local stack). Zero values mean "build
@@ -64,7 +77,7 @@ func New(ctx context.Context, env config.Env, d Deps) (*Platform, error) {
 	if err := env.Need("GOOGLE_CLOUD_PROJECT", "CLOCK_URL"); err != nil {
 		return nil, fmt.Errorf("platform config: %w", err)
 	}
-	p := &Platform{Env: env, Secrets: d.Secrets, HTTP: d.HTTP, Clock: d.Clock, pubs: map[string]*pubsub.Publisher{}}
+	p := &Platform{Env: env, Secrets: d.Secrets, HTTP: d.HTTP, Clock: d.Clock, pubs: &publishers{m: map[string]*pubsub.Publisher{}}}
 	w := d.LogWriter
 	if w == nil {
 		w = os.Stdout
@@ -107,14 +120,19 @@ func New(ctx context.Context, env config.Env, d Deps) (*Platform, error) {
 	return p, nil
 }
 
-// Close releases the clients.
+// Close releases the clients. On a scoped platform it does nothing: the root owns them.
 func (p *Platform) Close() {
-	p.mu.Lock()
-	for _, pub := range p.pubs {
-		pub.Stop()
+	if p.parent != nil {
+		return
 	}
-	p.pubs = map[string]*pubsub.Publisher{}
-	p.mu.Unlock()
+	if p.pubs != nil {
+		p.pubs.mu.Lock()
+		for _, pub := range p.pubs.m {
+			pub.Stop()
+		}
+		p.pubs.m = map[string]*pubsub.Publisher{}
+		p.pubs.mu.Unlock()
+	}
 	if p.PubSub != nil {
 		p.PubSub.Close()
 	}
@@ -136,13 +154,13 @@ func (p *Platform) Now(ctx context.Context) (time.Time, error) {
 }
 
 func (p *Platform) publisher(topic string) *pubsub.Publisher {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	pub, ok := p.pubs[topic]
+	p.pubs.mu.Lock()
+	defer p.pubs.mu.Unlock()
+	pub, ok := p.pubs.m[topic]
 	if !ok {
 		pub = p.PubSub.Publisher(topic)
 		pub.PublishSettings.DelayThreshold = time.Millisecond
-		p.pubs[topic] = pub
+		p.pubs.m[topic] = pub
 	}
 	return pub
 }
@@ -157,8 +175,12 @@ func (p *Platform) Publish(ctx context.Context, topic string, v any) error {
 	return p.PublishRaw(ctx, topic, data, logging.TraceAttributes(ctx))
 }
 
-// PublishRaw sends bytes with attributes (used for dead-lettering and replay).
+// PublishRaw sends bytes with attributes (used for dead-lettering and replay). A scoped
+// platform refuses a topic its function did not declare (ErrUndeclared).
 func (p *Platform) PublishRaw(ctx context.Context, topic string, data []byte, attrs map[string]string) error {
+	if err := p.checkPublish(ctx, topic); err != nil {
+		return err
+	}
 	res := p.publisher(topic).Publish(ctx, &pubsub.Message{Data: data, Attributes: attrs})
 	if _, err := res.Get(ctx); err != nil {
 		return fmt.Errorf("publish %s: %w", topic, err)

@@ -165,3 +165,63 @@ func TestNewValidatesConfig(t *testing.T) {
 		t.Fatalf("New without project: %v", err)
 	}
 }
+
+// A scoped platform refuses, with ErrUndeclared and an error log line, every publish and
+// secret read its function did not declare; the root platform (tools, test drivers) does not.
+func TestScopedPlatformRefusesUndeclared(t *testing.T) {
+	t.Parallel()
+	p, logs := newPlatform(t)
+	ctx := context.Background()
+	if _, err := p.For("NoSuchFunction"); err == nil {
+		t.Fatal("For accepted a function without a declaration")
+	}
+	slots, err := p.For("Slots")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slots.Function() != "Slots" || p.Function() != "" {
+		t.Fatalf("Function() = %q / %q", slots.Function(), p.Function())
+	}
+	if err := slots.Publish(ctx, topology.CalendarSync, map[string]string{"x": "y"}); !errors.Is(err, ErrUndeclared) {
+		t.Fatalf("Slots publishing to calendar-sync: %v, want ErrUndeclared", err)
+	}
+	if _, _, err := slots.Secrets.Latest(ctx, secrets.TokenKey); !errors.Is(err, ErrUndeclared) {
+		t.Fatalf("Slots reading token-key: %v, want ErrUndeclared", err)
+	}
+	if _, err := slots.Secrets.Version(ctx, secrets.StateKey, "1"); !errors.Is(err, ErrUndeclared) {
+		t.Fatalf("Slots reading state-key v1: %v, want ErrUndeclared", err)
+	}
+	if _, err := slots.Sealer.Seal(ctx, []byte("x"), "aad"); !errors.Is(err, ErrUndeclared) {
+		t.Fatalf("Slots sealing a token: %v, want ErrUndeclared", err)
+	}
+	if !strings.Contains(logs.String(), `"event":"platform.undeclared"`) || !strings.Contains(logs.String(), `"topic":"calendar-sync"`) || !strings.Contains(logs.String(), `"secretId":"token-key"`) {
+		t.Fatalf("refusals not logged: %s", logs.String())
+	}
+	// Declared: the publish reaches Pub/Sub, the read reaches the source (which has no value).
+	book, err := p.For("Book")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := book.Publish(ctx, topology.CalendarExport, map[string]string{"x": "y"}); err != nil {
+		t.Fatalf("Book publishing to calendar-export: %v", err)
+	}
+	sync, err := p.For("SyncCalendar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := sync.Secrets.Latest(ctx, secrets.TokenKey); err == nil || errors.Is(err, ErrUndeclared) || !errors.Is(err, secrets.ErrNotFound) {
+		t.Fatalf("SyncCalendar reading token-key: %v, want the source's not-found", err)
+	}
+	if _, _, err := sync.Secrets.Latest(ctx, secrets.StateKey); !errors.Is(err, ErrUndeclared) {
+		t.Fatalf("SyncCalendar reading state-key: %v, want ErrUndeclared", err)
+	}
+	// The root platform is not a function: unrestricted.
+	if err := p.Publish(ctx, topology.RenewChannels, map[string]string{"x": "y"}); err != nil {
+		t.Fatalf("root publish: %v", err)
+	}
+	// Closing a scoped platform leaves the shared clients alone.
+	book.Close()
+	if err := book.Publish(ctx, topology.CalendarExport, map[string]string{"x": "z"}); err != nil {
+		t.Fatalf("publish after closing a scoped platform: %v", err)
+	}
+}
