@@ -204,6 +204,10 @@ func (s *Server) apiCall(w http.ResponseWriter, r *http.Request, op, cal string,
 	f, empty := s.takeFault(op, cal, c.key)
 	c.emptyPages = empty
 	if f != nil {
+		if f.ExpireAccessToken {
+			writeErr(w, s.expireCallerToken(r))
+			return nil, false
+		}
 		writeErr(w, faultError(f, op))
 		return nil, false
 	}
@@ -265,6 +269,10 @@ func (s *Server) handleCalendarList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	sel, ok := mask(w, r, typeCalendarList)
+	if !ok {
+		return
+	}
 	q := r.URL.Query()
 	max, err := intParam(q.Get("maxResults"), defaultCalendarListMaxResults, maxCalendarListMaxResults)
 	if err != nil {
@@ -304,7 +312,7 @@ func (s *Server) handleCalendarList(w http.ResponseWriter, r *http.Request) {
 	} else {
 		resp["nextSyncToken"] = ps.syncToken
 	}
-	writeJSON(w, 200, resp)
+	writeMasked(w, 200, resp, sel)
 }
 
 func (s *Server) handleCalendarListEntry(w http.ResponseWriter, r *http.Request) {
@@ -321,6 +329,10 @@ func (s *Server) handleCalendarListEntry(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return
 	}
+	sel, ok := mask(w, r, typeListEntry)
+	if !ok {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cd, err := s.calendarFor(c, id)
@@ -328,7 +340,7 @@ func (s *Server) handleCalendarListEntry(w http.ResponseWriter, r *http.Request)
 		writeErr(w, err)
 		return
 	}
-	writeJSON(w, 200, entryOf(cd))
+	writeMasked(w, 200, entryOf(cd), sel)
 }
 
 // calendarFor resolves a calendar id ("primary" included) for the caller. Locked.
@@ -366,6 +378,7 @@ type pageState struct {
 	items            []json.RawMessage
 	pos, max         int
 	emptyLeft        int
+	emptyRun         int // consecutive irregular empty pages (paging.go)
 	syncToken        string
 }
 
@@ -376,7 +389,7 @@ func (s *Server) nextPage(ps *pageState) ([]json.RawMessage, string) {
 	if ps.emptyLeft > 0 {
 		ps.emptyLeft--
 	} else {
-		end := min(ps.pos+ps.max, len(ps.items))
+		end := min(ps.pos+s.pageLen(ps), len(ps.items))
 		items = append(items, ps.items[ps.pos:end]...)
 		ps.pos = end
 	}
@@ -928,6 +941,9 @@ func (s *Server) collect(c *calData, single bool, since int64, showDeleted bool)
 		if single && len(rec.ev.Recurrence) > 0 {
 			continue
 		}
+		if single && s.beyondCancelWindow(c, rec) {
+			continue
+		}
 		if !single && rec.vanished {
 			continue
 		}
@@ -1035,6 +1051,10 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	sel, ok := mask(w, r, typeEvents)
+	if !ok {
+		return
+	}
 	q := r.URL.Query()
 	max, aerr := intParam(q.Get("maxResults"), defaultEventsMaxResults, maxEventsMaxResults)
 	if aerr != nil {
@@ -1138,12 +1158,16 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		resp["nextSyncToken"] = ps.syncToken
 	}
 	s.mu.Unlock()
-	writeJSON(w, 200, resp)
+	writeMasked(w, 200, resp, sel)
 }
 
 func (s *Server) insertHTTP(w http.ResponseWriter, r *http.Request) {
 	calID := r.PathValue("cal")
 	c, ok := s.apiCall(w, r, "events.insert", calID, scopesEventsWrite...)
+	if !ok {
+		return
+	}
+	sel, ok := mask(w, r, typeEvent)
 	if !ok {
 		return
 	}
@@ -1166,7 +1190,7 @@ func (s *Server) insertHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.notify(cd.id)
-	writeJSON(w, 200, out)
+	writeMasked(w, 200, out, sel)
 }
 
 func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
@@ -1196,6 +1220,10 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	sel, ok := mask(w, r, typeEvent)
+	if !ok {
+		return
+	}
 	var body []byte
 	if r.Method == http.MethodPatch || r.Method == http.MethodPut {
 		var raw json.RawMessage
@@ -1220,7 +1248,7 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
 			writeErr(w, errf(404, "notFound", "Not Found"))
 			return
 		}
-		writeJSON(w, 200, ev)
+		writeMasked(w, 200, ev, sel)
 	case http.MethodDelete:
 		aerr := s.deleteEvent(cd, id)
 		s.mu.Unlock()
@@ -1238,7 +1266,7 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.notify(cd.id)
-		writeJSON(w, 200, out)
+		writeMasked(w, 200, out, sel)
 	}
 }
 
@@ -1261,6 +1289,10 @@ func (s *Server) handleInstances(w http.ResponseWriter, r *http.Request) {
 	}
 	calID, id := r.PathValue("cal"), r.PathValue("id")
 	c, ok := s.apiCall(w, r, "events.instances", calID, scopesEventsRead...)
+	if !ok {
+		return
+	}
+	sel, ok := mask(w, r, typeEvents)
 	if !ok {
 		return
 	}
@@ -1304,6 +1336,6 @@ func (s *Server) handleInstances(w http.ResponseWriter, r *http.Request) {
 	for _, it := range items {
 		out = append(out, wire(it.ev))
 	}
-	writeJSON(w, 200, map[string]any{"kind": "calendar#events", "summary": cd.summary, "timeZone": cd.tz,
-		"accessRole": "owner", "defaultReminders": []any{}, "items": out})
+	writeMasked(w, 200, map[string]any{"kind": "calendar#events", "summary": cd.summary, "timeZone": cd.tz,
+		"accessRole": "owner", "defaultReminders": []any{}, "items": out}, sel)
 }
