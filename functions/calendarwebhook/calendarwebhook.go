@@ -43,13 +43,10 @@ var Need = []string{}
 
 func init() { functions.HTTP("CalendarWebhook", platform.LazyHTTP(Need, New)) }
 
-// Publisher sends a Pub/Sub message (platform.Publish).
-type Publisher func(ctx context.Context, topic string, v any) error
-
 // Handler serves notifications.
 type Handler struct {
 	Channels func(ctx context.Context, id string) (*store.ChannelLookup, error) // nil, nil = unknown
-	Publish  Publisher
+	Publish  messages.Publisher
 	Log      *slog.Logger
 }
 

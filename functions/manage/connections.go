@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/belbo/calsync/shared/connect"
+	"github.com/belbo/calsync/shared/httperr"
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/store"
 )
@@ -13,12 +14,7 @@ import (
 func (a *api) connect() *connect.Service { return connect.New(a.p) }
 
 func (a *api) now(w http.ResponseWriter, r *http.Request) (time.Time, bool) {
-	now, err := a.p.Now(r.Context())
-	if err != nil {
-		jsonhttp.Error(w, http.StatusServiceUnavailable, "clock_unavailable", "the clock could not be read")
-		return now, false
-	}
-	return now, true
+	return httperr.Now(w, r, a.p.Now)
 }
 
 // connection loads the path's connection, answering 404 when it is not this staff

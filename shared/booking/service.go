@@ -55,13 +55,10 @@ var (
 	ErrNotFound = errors.New("booking not found")
 )
 
-// Publisher sends a Pub/Sub message (platform.Platform.Publish).
-type Publisher func(ctx context.Context, topic string, v any) error
-
 // Service creates and cancels bookings.
 type Service struct {
 	Store   *store.Store
-	Publish Publisher
+	Publish messages.Publisher
 	// Local serialises this process's booking transactions per staff member, so one
 	// instance never races itself on Firestore (nil: a process-wide registry). Correctness
 	// across instances still comes from the transaction alone.

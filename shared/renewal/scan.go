@@ -149,6 +149,25 @@ func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
 	}
 	// Connections found only through their calendars: skip those that are not active
 	// (reauth_required calendars keep old timestamps until the staff member reconnects).
+	if err := r.dropInactive(ctx, found, &st); err != nil {
+		return st, err
+	}
+	st.Candidates = len(found)
+	err := r.publishAll(ctx, found, &st)
+	// Renewals first: a failing export requeue (say, a missing index) must not stop them.
+	if xerr := r.requeueExports(ctx, now, &st); xerr != nil {
+		r.log().WarnContext(ctx, "renew tick: requeue of pending exports failed", "error", xerr.Error())
+	}
+	st.DurationMs = time.Since(t0).Milliseconds()
+	r.log().InfoContext(ctx, "renew.tick", "event", "renew.tick", "expiring", st.Expiring, "safetyDue", st.SafetyDue,
+		"fullDue", st.FullDue, "listDue", st.ListDue, "candidates", st.Candidates, "inactive", st.Inactive,
+		"published", st.Published, "exports", st.Exports, "reads", st.Reads, "pages", st.Pages, "durationMs", st.DurationMs)
+	return st, err
+}
+
+// dropInactive reads the connections found only through their calendars (known active
+// false) and keeps only the active ones.
+func (r *Renewer) dropInactive(ctx context.Context, found map[connKey]bool, st *ScanStats) error {
 	var check []connKey
 	for k, active := range found {
 		if !active {
@@ -165,7 +184,7 @@ func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
 		st.Reads += len(refs)
 		r.Counters.Reads.Add(int64(len(refs)))
 		if err != nil {
-			return st, fmt.Errorf("renew tick: read connections: %w", err)
+			return fmt.Errorf("renew tick: read connections: %w", err)
 		}
 		for j, s := range snaps {
 			status := ""
@@ -182,17 +201,7 @@ func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
 			}
 		}
 	}
-	st.Candidates = len(found)
-	err := r.publishAll(ctx, found, &st)
-	// Renewals first: a failing export requeue (say, a missing index) must not stop them.
-	if xerr := r.requeueExports(ctx, now, &st); xerr != nil {
-		r.log().WarnContext(ctx, "renew tick: requeue of pending exports failed", "error", xerr.Error())
-	}
-	st.DurationMs = time.Since(t0).Milliseconds()
-	r.log().InfoContext(ctx, "renew.tick", "event", "renew.tick", "expiring", st.Expiring, "safetyDue", st.SafetyDue,
-		"fullDue", st.FullDue, "listDue", st.ListDue, "candidates", st.Candidates, "inactive", st.Inactive,
-		"published", st.Published, "exports", st.Exports, "reads", st.Reads, "pages", st.Pages, "durationMs", st.DurationMs)
-	return st, err
+	return nil
 }
 
 // publishAll sends one renew-channels message per connection, a bounded number at once.
