@@ -82,7 +82,7 @@ func (s *Service) RefreshList(ctx context.Context, conn *store.Connection, now t
 		}
 		return err
 	}
-	bw := s.Store.FS.BulkWriter(ctx)
+	bw := s.Store.BulkWriter(ctx)
 	for _, it := range items {
 		doc := s.Store.Calendar(conn.Tenant, conn.Staff, conn.ID, store.CalendarDocID(it.Id))
 		fields := []firestore.Update{{Path: "googleId", Value: it.Id}, {Path: "name", Value: entryName(it)}, {Path: "color", Value: it.BackgroundColor}, {Path: "timeZone", Value: it.TimeZone}, {Path: "primary", Value: it.Primary}, {Path: "accessRole", Value: it.AccessRole}}

@@ -1,4 +1,4 @@
-// Package connect is the account-connection flow of DESIGN.md: start (authorization URL
+// Package connect is the account-connection flow (docs/design.md "Flows"): start (authorization URL
 // with PKCE and a signed single-use state), the OAuth callback (exchange, e-mail, token
 // sealed at rest, calendars), the calendar list refreshed from Google, selection (channel
 // + first sync), the write calendar, and disconnect (stop channels, revoke, delete all).

@@ -25,7 +25,7 @@ import (
 func (s *Service) saveConnection(ctx context.Context, conn *store.Connection, items []*calendar.CalendarListEntry, now time.Time) (*store.Connection, error) {
 	var prev *store.Connection
 	ref := s.Store.Connection(conn.Tenant, conn.Staff, conn.ID)
-	err := s.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := s.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		prev = nil
 		snap, err := tx.Get(ref)
 		switch {

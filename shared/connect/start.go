@@ -96,7 +96,7 @@ var ErrReturnURL = errors.New("return URL is not allowed")
 func (s *Service) consumeState(ctx context.Context, id string, now time.Time) (*store.OAuthState, error) {
 	var st store.OAuthState
 	ref := s.Store.OAuthState(id)
-	err := s.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := s.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		snap, err := tx.Get(ref)
 		if err != nil {
 			return err

@@ -1,4 +1,4 @@
-// Package messages defines the Pub/Sub messages of API.md and decodes them strictly, from
+// Package messages defines the Pub/Sub messages of docs/api.md and decodes them strictly, from
 // the raw push envelope Pub/Sub sends and from the CloudEvent functions-framework builds
 // of it. A message that cannot be decoded is Permanent: the consumer logs and
 // acknowledges it (and dead-letters a copy), it never retries it forever.
@@ -144,7 +144,7 @@ func DecodeExport(data []byte) (Export, error) {
 }
 
 // DecodeRenew parses a renew-channels message: anything that is not a well-formed
-// per-connection request is a scheduler tick (API.md: "any payload").
+// per-connection request is a scheduler tick (docs/api.md: "any payload").
 func DecodeRenew(data []byte) Renew {
 	var m Renew
 	if json.Unmarshal(data, &m) != nil {

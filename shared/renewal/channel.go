@@ -58,7 +58,7 @@ func (r *Renewer) renewCalendar(ctx context.Context, cal *calendar.Service, ref 
 	defer func() { c.log(ctx, o, err) }()
 
 	// T1: lease + write-ahead of the channel id we are about to open.
-	err = r.Store.FS.RunTransaction(ctx, c.lease)
+	err = r.Store.RunTransaction(ctx, c.lease)
 	switch {
 	case errors.Is(err, errBusy):
 		return calOutcome{outcome: "busy"}, nil
@@ -182,7 +182,7 @@ func (c *calRun) openChannel(ctx context.Context) (created *store.Channel, done 
 	}
 	// T2: switch only if the lease is still ours and the calendar still selected.
 	switched := false
-	err = r.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err = r.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		var err error
 		switched, err = c.switchTo(tx, created)
 		return err
@@ -298,7 +298,7 @@ var (
 // what is left to stop (plus the pending channel when keepPending), and channelExpiry is
 // set from the calendar's channel (deleted when it has none and is not selected).
 func (r *Renewer) release(ctx context.Context, doc *firestore.DocumentRef, owner string, remaining []chanRef, keepPending bool, pendingID, resID string, now time.Time) error {
-	err := r.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := r.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		snap, err := tx.Get(doc)
 		if err != nil {
 			return err

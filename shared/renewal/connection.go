@@ -267,7 +267,7 @@ func (r *Renewer) lookups(ctx context.Context, cals []*calDoc) (map[string]*stor
 	if len(refs) == 0 {
 		return out, nil
 	}
-	snaps, err := r.Store.FS.GetAll(ctx, refs)
+	snaps, err := r.Store.GetAll(ctx, refs)
 	r.Counters.Reads.Add(int64(len(refs)))
 	if err != nil {
 		return nil, fmt.Errorf("read channel lookups: %w", err)

@@ -1,4 +1,4 @@
-// Package renewal keeps the sync alive unattended (DESIGN.md "Renew", issue 6): it replaces
+// Package renewal keeps the sync alive unattended (docs/renewal.md, issue 6): it replaces
 // Google watch channels before they expire, re-creates missing or rejected ones, stops
 // channels we no longer reference, enqueues safety-net and periodic full syncs, and
 // refreshes the calendar list of each connection about once an hour.

@@ -120,7 +120,7 @@ func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
 			}
 		}
 	}
-	cals := r.Store.FS.CollectionGroup("calendars")
+	cals := r.Store.AllCalendars()
 	type q struct {
 		field string
 		below time.Time
@@ -139,7 +139,7 @@ func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
 		}
 	}
 	if r.Lists != nil {
-		query := r.Store.FS.CollectionGroup("connections").Where("status", "==", store.StatusActive).
+		query := r.Store.AllConnections().Where("status", "==", store.StatusActive).
 			Where("lastListSyncAt", "<", now.Add(-r.listEvery())).Select("lastListSyncAt")
 		f := add(true)
 		err := r.pages(ctx, query, "lastListSyncAt", &st, func(s *firestore.DocumentSnapshot) { st.ListDue++; f(s) })
@@ -180,7 +180,7 @@ func (r *Renewer) dropInactive(ctx context.Context, found map[connKey]bool, st *
 		for j, k := range chunk {
 			refs[j] = r.Store.Connection(k.tenant, k.staff, k.conn)
 		}
-		snaps, err := r.Store.FS.GetAll(ctx, refs)
+		snaps, err := r.Store.GetAll(ctx, refs)
 		st.Reads += len(refs)
 		r.Counters.Reads.Add(int64(len(refs)))
 		if err != nil {
@@ -251,7 +251,7 @@ const ExportStall = 5 * time.Minute
 // the booking to decide, so a second message for a booking that was exported meanwhile
 // does nothing harmful.
 func (r *Renewer) requeueExports(ctx context.Context, now time.Time, st *ScanStats) error {
-	q := r.Store.FS.CollectionGroup("bookings").Where("exportState", "==", "pending").
+	q := r.Store.AllBookings().Where("exportState", "==", "pending").
 		Where("updatedAt", "<", now.Add(-ExportStall)).Select("updatedAt", "tenant", "staff")
 	var msgs []messages.Export
 	err := r.pages(ctx, q, "updatedAt", st, func(s *firestore.DocumentSnapshot) {

@@ -16,7 +16,7 @@ func (r *run) finish(ctx context.Context, token string) (bool, error) {
 	st := r.s.Store
 	calRef := st.Doc(r.ref)
 	again, deselected := false, false
-	err := st.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := st.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		again, deselected = false, false
 		// Access withdrawn while we ran (disconnect or revoked at Google): nothing this run
 		// wrote may stay.
@@ -92,7 +92,7 @@ func (r *run) afterCleanup(ctx context.Context) (bool, error) {
 	st := r.s.Store
 	calRef := st.Doc(r.ref)
 	again := false
-	err := st.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := st.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		again = false
 		cal, active, err := r.held(tx)
 		if err != nil {

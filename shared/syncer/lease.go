@@ -147,7 +147,7 @@ func (r *run) release(ctx context.Context, extra map[string]any) error {
 	st := r.s.Store
 	calRef := st.Doc(r.ref)
 	withdrawn := false
-	err := st.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := st.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		withdrawn = false
 		snap, err := tx.Get(calRef)
 		if err != nil {
@@ -231,7 +231,7 @@ func (r *run) connectionActive(tx *firestore.Transaction) (bool, error) {
 // renewLease extends the lease if it is still ours (one read and write per page).
 func (r *run) renewLease(ctx context.Context) error {
 	calRef := r.s.Store.Doc(r.ref)
-	return r.s.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	return r.s.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		snap, err := tx.Get(calRef)
 		if err != nil {
 			if status.Code(err) == codes.NotFound {

@@ -11,7 +11,7 @@ import (
 
 // sweep deletes stored events a full listing did not return (and their busy items).
 func (r *run) sweep(ctx context.Context, seen map[string]bool) error {
-	events := r.s.Store.Doc(r.ref).Collection("events")
+	events := r.s.Store.Events(r.ref)
 	snaps, err := events.Select("months").Documents(ctx).GetAll()
 	if err != nil {
 		return fmt.Errorf("sweep events of %s: %w", r.ref, err)
@@ -29,9 +29,7 @@ func (r *run) sweep(ctx context.Context, seen map[string]bool) error {
 		dels = append(dels, write{ref: snap.Ref, del: true})
 	}
 	// Busy items without a listed event (left by anything that went wrong before) go too.
-	bq := r.s.Store.Busy(r.ref.Tenant, r.ref.Staff)
-	prefix := r.ref.Connection + "_" + r.ref.Calendar + "_"
-	bsnaps, err := bq.Where(firestore.DocumentID, ">=", bq.Doc(prefix)).Where(firestore.DocumentID, "<", bq.Doc(prefix+"\uf8ff")).Documents(ctx).GetAll()
+	bsnaps, err := r.s.Store.CalendarBusy(r.ref).Documents(ctx).GetAll()
 	if err != nil {
 		return fmt.Errorf("sweep busy of %s: %w", r.ref, err)
 	}

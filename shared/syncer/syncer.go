@@ -1,5 +1,5 @@
 // Package syncer runs the inbound sync of one selected Google calendar into Firestore
-// (DESIGN.md "Sync"): a per-calendar lease with a dirty flag so that a storm of push
+// (docs/design.md "Flows", docs/sync.md): a per-calendar lease with a dirty flag so that a storm of push
 // notifications costs a few runs, paging events.list with the stored sync token (saved
 // only after every page is written), 410 → full resync with mark-and-sweep, busy index
 // docs derived in the same run, recurring instances kept inside a horizon, and Google's

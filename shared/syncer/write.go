@@ -29,7 +29,7 @@ func (r *run) writePage(ctx context.Context, items []*calendar.Event, horizonEnd
 		return nil
 	}
 	byID, order, gone := r.changes(items, horizonEnd, seen)
-	events := r.s.Store.Doc(r.ref).Collection("events")
+	events := r.s.Store.Events(r.ref)
 	exists, err := r.readOldMonths(ctx, events, order, byID)
 	if err != nil {
 		return err
@@ -94,7 +94,7 @@ func (r *run) readOldMonths(ctx context.Context, events *firestore.CollectionRef
 	for i, id := range order {
 		refs[i] = events.Doc(id)
 	}
-	snaps, err := r.s.Store.FS.GetAll(ctx, refs)
+	snaps, err := r.s.Store.GetAll(ctx, refs)
 	if err != nil {
 		return nil, fmt.Errorf("read events of %s: %w", r.ref, err)
 	}
@@ -230,7 +230,7 @@ func (r *run) commit(ctx context.Context, ws []write) error {
 			defer func() { <-sem }()
 			// A write-only transaction is an atomic batch of ≤ 500 writes (WriteBatch is
 			// deprecated; BulkWriter ramps up from 500 writes/s, too slow for a full sync).
-			err := r.s.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+			err := r.s.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 				for _, w := range chunk {
 					var err error
 					switch {
