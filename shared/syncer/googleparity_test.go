@@ -20,7 +20,7 @@ import (
 // storedEvent reads one event document.
 func (e *env) storedEvent(id string) (store.Event, bool) {
 	e.t.Helper()
-	snap, err := e.Store.Doc(e.Ref).Collection("events").Doc(id).Get(context.Background())
+	snap, err := e.Store.Events(e.Ref).Doc(id).Get(context.Background())
 	if store.NotFound(err) {
 		return store.Event{}, false
 	}
