@@ -53,6 +53,10 @@ var (
 	ErrNotBookable = errors.New("staff member not bookable")
 	// ErrNotFound: no such booking (or a wrong cancel token).
 	ErrNotFound = errors.New("booking not found")
+	// ErrReauthRequired: a Google connection of the staff member needs reauthorisation,
+	// so their calendar cannot be checked, and the tenant does not offer slots then
+	// (tenant setting slotsWhenReauthNeeded, off by default).
+	ErrReauthRequired = errors.New("staff member's calendar needs reauthorisation")
 )
 
 // Service creates and cancels bookings.
@@ -177,6 +181,13 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 		}
 		if err != nil {
 			return err
+		}
+		// Checked before the slot: the busy data of a connection awaiting reauthorisation
+		// is gone, so "free" would mean nothing.
+		if withheld, err := slotquery.Withheld(ctx, s.Store, in.Tenant, d); err != nil {
+			return err
+		} else if withheld {
+			return ErrReauthRequired
 		}
 		rules := d.Rules
 		if o.Source == SourceStaff {
