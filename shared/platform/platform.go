@@ -19,6 +19,7 @@ import (
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/pubsub/v2"
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
+	"google.golang.org/api/option"
 
 	"github.com/belbo/calsync/shared/accounts"
 	"github.com/belbo/calsync/shared/clock"
@@ -52,6 +53,10 @@ type Deps struct {
 	LogWriter io.Writer
 	HTTP      *http.Client
 	Clock     clock.Clock
+	// Extra client options for the Firestore and Pub/Sub clients (benchmarks count
+	// operations at the wire with them: shared/opcount).
+	FirestoreOptions []option.ClientOption
+	PubSubOptions    []option.ClientOption
 }
 
 // New builds a platform. It does not contact anything yet: clients connect lazily.
@@ -74,12 +79,12 @@ func New(ctx context.Context, env config.Env, d Deps) (*Platform, error) {
 			p.Clock = clock.URL{Addr: env.ClockURL, Client: p.HTTP}
 		}
 	}
-	fs, err := firestore.NewClient(ctx, env.Project)
+	fs, err := firestore.NewClient(ctx, env.Project, d.FirestoreOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("firestore client: %w", err)
 	}
 	p.Store = store.New(fs)
-	ps, err := pubsub.NewClient(ctx, env.Project)
+	ps, err := pubsub.NewClient(ctx, env.Project, d.PubSubOptions...)
 	if err != nil {
 		fs.Close()
 		return nil, fmt.Errorf("pubsub client: %w", err)
