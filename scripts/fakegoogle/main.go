@@ -18,6 +18,7 @@ func main() {
 	start := flag.String("start", "", "initial fake time (RFC 3339; default: now)")
 	clientID := flag.String("client-id", "", "OAuth client id (default "+fakegoogle.DefaultClientID+")")
 	clientSecret := flag.String("client-secret", "", "OAuth client secret (default "+fakegoogle.DefaultClientSecret+")")
+	testingApp := flag.Bool("testing-app", false, "act like an OAuth app in Google's Testing publishing status: refresh tokens expire after 7 days")
 	flag.Parse()
 	t0 := time.Now().UTC().Truncate(time.Second)
 	if *start != "" {
@@ -27,7 +28,11 @@ func main() {
 		}
 		t0 = t
 	}
-	fg := fakegoogle.New(fakegoogle.Options{Start: t0, ClientID: *clientID, ClientSecret: *clientSecret})
+	opts := fakegoogle.Options{Start: t0, ClientID: *clientID, ClientSecret: *clientSecret}
+	if *testingApp {
+		opts.RefreshTokenTTL = fakegoogle.TestingModeRefreshTokenTTL
+	}
+	fg := fakegoogle.New(opts)
 	if *seed {
 		if err := fg.SeedDemo(); err != nil {
 			log.Fatalf("seed: %v", err)

@@ -70,7 +70,7 @@ func (s *Service) Open(ctx context.Context, conn *store.Connection) (*Session, e
 	if err != nil {
 		return nil, fmt.Errorf("open token of connection %s: %w", conn.ID, err)
 	}
-	ts := oauth2.ReuseTokenSource(nil, g.TokenSource(ctx, string(plain)))
+	ts := g.RefreshingTokenSource(ctx, string(plain))
 	cal, err := g.CalendarService(ctx, ts)
 	if err != nil {
 		return nil, err

@@ -204,6 +204,10 @@ func (s *Server) apiCall(w http.ResponseWriter, r *http.Request, op, cal string,
 	f, empty := s.takeFault(op, cal, c.key)
 	c.emptyPages = empty
 	if f != nil {
+		if f.ExpireAccessToken {
+			writeErr(w, s.expireCallerToken(r))
+			return nil, false
+		}
 		writeErr(w, faultError(f, op))
 		return nil, false
 	}
@@ -267,6 +271,10 @@ func (s *Server) handleCalendarList(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	sel, ok := mask(w, r, typeCalendarList)
+	if !ok {
+		return
+	}
 	q := r.URL.Query()
 	max, err := intParam(q.Get("maxResults"), defaultCalendarListMaxResults, maxCalendarListMaxResults)
 	if err != nil {
@@ -299,7 +307,7 @@ func (s *Server) handleCalendarList(w http.ResponseWriter, r *http.Request) {
 	} else {
 		resp["nextSyncToken"] = ps.syncToken
 	}
-	writeJSON(w, 200, resp)
+	writeMasked(w, 200, resp, sel)
 }
 
 func (s *Server) handleCalendarListEntry(w http.ResponseWriter, r *http.Request) {
@@ -316,6 +324,10 @@ func (s *Server) handleCalendarListEntry(w http.ResponseWriter, r *http.Request)
 	if !ok {
 		return
 	}
+	sel, ok := mask(w, r, typeListEntry)
+	if !ok {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cd, err := s.calendarFor(c, id)
@@ -323,7 +335,7 @@ func (s *Server) handleCalendarListEntry(w http.ResponseWriter, r *http.Request)
 		writeErr(w, err)
 		return
 	}
-	writeJSON(w, 200, s.entryForLocked(cd, c.key))
+	writeMasked(w, 200, s.entryForLocked(cd, c.key), sel)
 }
 
 // calendarFor resolves a calendar id ("primary" included) for the caller. Locked.
@@ -361,6 +373,7 @@ type pageState struct {
 	items            []json.RawMessage
 	pos, max         int
 	emptyLeft        int
+	emptyRun         int // consecutive irregular empty pages (paging.go)
 	syncToken        string
 	page             int // pages handed out so far (listhook.go)
 }
@@ -373,7 +386,7 @@ func (s *Server) nextPage(ps *pageState) ([]json.RawMessage, string) {
 	if ps.emptyLeft > 0 {
 		ps.emptyLeft--
 	} else {
-		end := min(ps.pos+ps.max, len(ps.items))
+		end := min(ps.pos+s.pageLen(ps), len(ps.items))
 		items = append(items, ps.items[ps.pos:end]...)
 		ps.pos = end
 	}
@@ -925,6 +938,9 @@ func (s *Server) collect(c *calData, single bool, since int64, showDeleted bool)
 		if single && len(rec.ev.Recurrence) > 0 {
 			continue
 		}
+		if single && s.beyondCancelWindow(c, rec) {
+			continue
+		}
 		if !single && rec.vanished {
 			continue
 		}
@@ -1036,6 +1052,10 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, aerr)
 		return
 	}
+	sel, ok := mask(w, r, typeEvents)
+	if !ok {
+		return
+	}
 	q := r.URL.Query()
 	max, aerr := intParam(q.Get("maxResults"), defaultEventsMaxResults, maxEventsMaxResults)
 	if aerr != nil {
@@ -1139,12 +1159,16 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		resp["nextSyncToken"] = ps.syncToken
 	}
 	s.mu.Unlock()
-	writeJSON(w, 200, resp)
+	writeMasked(w, 200, resp, sel)
 }
 
 func (s *Server) insertHTTP(w http.ResponseWriter, r *http.Request) {
 	calID := r.PathValue("cal")
 	c, ok := s.apiCall(w, r, "events.insert", calID, scopesEventsWrite...)
+	if !ok {
+		return
+	}
+	sel, ok := mask(w, r, typeEvent)
 	if !ok {
 		return
 	}
@@ -1172,7 +1196,7 @@ func (s *Server) insertHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.notify(cd.id)
-	writeJSON(w, 200, out)
+	writeMasked(w, 200, out, sel)
 }
 
 func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
@@ -1199,6 +1223,10 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, ok := s.apiCall(w, r, op, calID, scopes...)
+	if !ok {
+		return
+	}
+	sel, ok := mask(w, r, typeEvent)
 	if !ok {
 		return
 	}
@@ -1231,7 +1259,7 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
 			writeErr(w, errf(404, "notFound", "Not Found"))
 			return
 		}
-		writeJSON(w, 200, ev)
+		writeMasked(w, 200, ev, sel)
 	case http.MethodDelete:
 		aerr := s.deleteEvent(cd, id)
 		s.mu.Unlock()
@@ -1249,7 +1277,7 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.notify(cd.id)
-		writeJSON(w, 200, out)
+		writeMasked(w, 200, out, sel)
 	}
 }
 
@@ -1272,6 +1300,10 @@ func (s *Server) handleInstances(w http.ResponseWriter, r *http.Request) {
 	}
 	calID, id := r.PathValue("cal"), r.PathValue("id")
 	c, ok := s.apiCall(w, r, "events.instances", calID, scopesEventsRead...)
+	if !ok {
+		return
+	}
+	sel, ok := mask(w, r, typeEvents)
 	if !ok {
 		return
 	}
@@ -1315,6 +1347,6 @@ func (s *Server) handleInstances(w http.ResponseWriter, r *http.Request) {
 	for _, it := range items {
 		out = append(out, wire(it.ev))
 	}
-	writeJSON(w, 200, map[string]any{"kind": "calendar#events", "summary": cd.summary, "timeZone": cd.tz,
-		"accessRole": "owner", "defaultReminders": []any{}, "items": out})
+	writeMasked(w, 200, map[string]any{"kind": "calendar#events", "summary": cd.summary, "timeZone": cd.tz,
+		"accessRole": "owner", "defaultReminders": []any{}, "items": out}, sel)
 }

@@ -365,6 +365,7 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 			writeCtlErr(w, ctlErr(405, "method_not_allowed", "use GET, PATCH or DELETE"))
 		}
 	})
+	s.extraControlRoutes(mux)
 	mux.HandleFunc("/_fake/clock", func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:

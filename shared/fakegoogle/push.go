@@ -68,6 +68,10 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, calID strin
 	if !ok {
 		return
 	}
+	sel, ok := mask(w, r, typeChannel)
+	if !ok {
+		return
+	}
 	var b watchBody
 	if err := readJSON(r, &b); err != nil {
 		writeErr(w, err)
@@ -152,7 +156,7 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, calID strin
 	if ch.token != "" {
 		resp["token"] = ch.token
 	}
-	writeJSON(w, 200, resp)
+	writeMasked(w, 200, resp, sel)
 }
 
 func (s *Server) handleChannelsStop(w http.ResponseWriter, r *http.Request) {

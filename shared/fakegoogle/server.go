@@ -59,6 +59,11 @@ type Options struct {
 	HTTPClient *http.Client
 	// Clock, when set, is used instead of a new clock.Manual standing at Start.
 	Clock *clock.Manual
+	// Paging, when set, makes events.list pages irregular (paging.go).
+	Paging *Paging
+	// CancelledInstancesWindow, when > 0, limits which instances of a deleted (or
+	// shrunk) series a singleEvents=true listing reports as cancelled (series.go).
+	CancelledInstancesWindow time.Duration
 }
 
 // Server is the fake. All methods are safe for concurrent use.
@@ -95,6 +100,8 @@ type Server struct {
 	callsByMin  map[callKey]int
 	callsByAcct map[string]map[string]int // account → op → count
 	rateLimit   int
+	paging      *pagingState
+	cancelWin   time.Duration
 	deliveries  []Delivery
 	inflight    int
 	idle        chan struct{}
@@ -156,6 +163,10 @@ func New(opts Options) *Server {
 		calls:       map[string]int{},
 		callsByMin:  map[callKey]int{},
 		callsByAcct: map[string]map[string]int{},
+	}
+	s.cancelWin = opts.CancelledInstancesWindow
+	if opts.Paging != nil {
+		_ = s.SetPaging(opts.Paging)
 	}
 	s.handler = s.routes()
 	return s
@@ -425,6 +436,9 @@ type Fault struct {
 	NoRefreshToken bool `json:"noRefreshToken,omitempty"`
 	// InvalidateSyncTokens invalidates every sync token of that calendar (→ 410).
 	InvalidateSyncTokens string `json:"invalidateSyncTokens,omitempty"`
+	// ExpireAccessToken makes the matching calls' access token expire just before they
+	// are served: they answer 401 authError, the refresh token stays valid (tokens.go).
+	ExpireAccessToken bool `json:"expireAccessToken,omitempty"`
 	// UserRateLimit, when > 0, limits every account to that many Calendar API calls per
 	// fake-clock minute (403 rateLimitExceeded beyond); -1 removes the limit.
 	UserRateLimit int `json:"userRateLimit,omitempty"`
@@ -492,6 +506,10 @@ func (s *Server) AddFault(f Fault) error {
 		}
 		if f.Op != "events.list" {
 			return ctlErr(400, "invalid_op", "emptyPages applies to events.list")
+		}
+	} else if f.ExpireAccessToken {
+		if f.Status != 0 || f.Op == "token" || f.Op == "revoke" || f.Op == "userinfo" {
+			return ctlErr(400, "invalid_fault", "expireAccessToken takes no status and applies to Calendar API ops")
 		}
 	} else {
 		if f.Status < 400 || f.Status > 599 {

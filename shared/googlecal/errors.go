@@ -15,17 +15,18 @@ type Class string
 
 // Error classes. They are also the values of a calendar's lastErrorClass.
 const (
-	ClassNone        Class = ""
-	ClassRateLimited Class = "rate_limited"  // 429, 403 rateLimitExceeded/userRateLimitExceeded: retry with backoff
-	ClassServer      Class = "google_server" // 5xx, network: retry with backoff
-	ClassGone        Class = "gone"          // 410: sync token invalid → full resync; event already deleted
-	ClassAuth        Class = "auth_revoked"  // invalid_grant, 401 after refresh: reauth required
-	ClassOAuthClient Class = "oauth_client"  // the token endpoint refused our client (invalid_client…): an operator must fix the configuration; retried, never reauth
-	ClassNotFound    Class = "not_found"     // 404
-	ClassForbidden   Class = "forbidden"     // 403 other than rate limits (scope removed, no access)
-	ClassConflict    Class = "conflict"      // 409 (duplicate id)
-	ClassInvalid     Class = "invalid"       // 400
-	ClassOther       Class = "other"
+	ClassNone         Class = ""
+	ClassRateLimited  Class = "rate_limited"  // 429, 403 rateLimitExceeded/userRateLimitExceeded: retry with backoff
+	ClassServer       Class = "google_server" // 5xx, network: retry with backoff
+	ClassGone         Class = "gone"          // 410: sync token invalid → full resync; event already deleted
+	ClassAuth         Class = "auth_revoked"  // invalid_grant at the token endpoint: the grant is gone, reauth required
+	ClassUnauthorized Class = "unauthorized"  // 401 from an API even after a refresh (refresh.go): the grant is alive, retried with backoff, never reauth
+	ClassOAuthClient  Class = "oauth_client"  // the token endpoint refused our client (invalid_client…): an operator must fix the configuration; retried, never reauth
+	ClassNotFound     Class = "not_found"     // 404
+	ClassForbidden    Class = "forbidden"     // 403 other than rate limits (scope removed, no access)
+	ClassConflict     Class = "conflict"      // 409 (duplicate id)
+	ClassInvalid      Class = "invalid"       // 400
+	ClassOther        Class = "other"
 )
 
 // Classify maps an error from the client libraries to a Class.
@@ -60,7 +61,10 @@ func Classify(err error) Class {
 		case ge.Code == http.StatusGone:
 			return ClassGone
 		case ge.Code == http.StatusUnauthorized:
-			return ClassAuth
+			// Only invalid_grant at the token endpoint says the grant is gone. A 401 from
+			// the API reaches here only after HTTPClient refreshed successfully and
+			// repeated the request (refresh.go), so the grant is alive.
+			return ClassUnauthorized
 		case ge.Code == http.StatusNotFound:
 			return ClassNotFound
 		case ge.Code == http.StatusForbidden:
@@ -83,7 +87,7 @@ func Classify(err error) Class {
 // A configuration error is retried too: Pub/Sub backs off and finally dead-letters,
 // which alerts an operator, and no user data is touched meanwhile.
 func (c Class) Retryable() bool {
-	return c == ClassRateLimited || c == ClassServer || c == ClassOAuthClient
+	return c == ClassRateLimited || c == ClassServer || c == ClassOAuthClient || c == ClassUnauthorized
 }
 
 func hasReason(ge *googleapi.Error, reasons ...string) bool {

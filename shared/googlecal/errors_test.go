@@ -37,7 +37,7 @@ func TestClassify(t *testing.T) {
 		{"403 forbidden", api(403, "forbidden"), ClassForbidden, false},
 		{"500", api(500, ""), ClassServer, true},
 		{"410", api(410, "fullSyncRequired"), ClassGone, false},
-		{"401", api(401, ""), ClassAuth, false},
+		{"401 after refresh is not a revoked grant", api(401, "authError"), ClassUnauthorized, true},
 		{"404", api(404, ""), ClassNotFound, false},
 		{"409", api(409, "duplicate"), ClassConflict, false},
 		{"400", api(400, "invalid"), ClassInvalid, false},

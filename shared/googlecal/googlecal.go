@@ -94,9 +94,18 @@ func (g *Google) TokenSource(ctx context.Context, refreshToken string) oauth2.To
 	return g.OAuth.TokenSource(g.ctx(ctx), &oauth2.Token{RefreshToken: refreshToken})
 }
 
-// HTTPClient is an authorised client for one refresh token.
+// HTTPClient is an authorised client for one token source. With a
+// *RefreshingTokenSource a request answered 401 is repeated once after a refresh
+// (refresh.go).
 func (g *Google) HTTPClient(ctx context.Context, ts oauth2.TokenSource) *http.Client {
-	return oauth2.NewClient(g.ctx(ctx), ts)
+	base := g.HTTP.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	if _, ok := ts.(*RefreshingTokenSource); !ok {
+		ts = oauth2.ReuseTokenSource(nil, ts)
+	}
+	return &http.Client{Transport: &retryOn401{src: ts, base: base}}
 }
 
 // Calendar is a Calendar v3 client for one account.
