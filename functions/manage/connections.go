@@ -61,6 +61,8 @@ type connectionJSON struct {
 	PictureURL      string `json:"pictureUrl"`
 	WriteCalendarID string `json:"writeCalendarId"`
 	Health          any    `json:"health,omitempty"`
+	// DeleteAfter: a reauth_required connection is deleted then unless reconnected.
+	DeleteAfter *time.Time `json:"deleteAfter,omitempty"`
 }
 
 func (a *api) startConnection(w http.ResponseWriter, r *http.Request) {
@@ -97,11 +99,21 @@ func (a *api) listConnections(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	settings, err := a.p.Store.TenantSettings(r.Context(), r.PathValue("tenant"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	svc := a.connect()
 	out := make([]connectionJSON, 0, len(conns))
 	for _, c := range conns {
 		pic := svc.Picture(r.Context(), c, now) // may turn c reauth_required
-		out = append(out, connectionJSON{ID: c.ID, Email: c.Email, Status: c.Status, PictureURL: pic, WriteCalendarID: c.WriteCalendarID, Health: a.health(r, c, now)})
+		cj := connectionJSON{ID: c.ID, Email: c.Email, Status: c.Status, PictureURL: pic, WriteCalendarID: c.WriteCalendarID, Health: a.health(r, c, now)}
+		if c.Status == store.StatusReauthRequired {
+			at := settings.Retention.ReauthDeleteAt(c.StatusChangedAt).UTC()
+			cj.DeleteAfter = &at
+		}
+		out = append(out, cj)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	jsonhttp.Write(w, http.StatusOK, map[string]any{"connections": out})

@@ -214,6 +214,14 @@ func (s *Service) Callback(ctx context.Context, q url.Values, now time.Time) (Ou
 		log.WarnContext(ctx, "connect: code exchange failed", "errorClass", string(googlecal.Classify(err)))
 		return fail(st, ReasonExchange), nil
 	}
+	// From here on a grant exists at Google: if this callback does not end in a stored
+	// connection, it is revoked (unless the account has a live connection elsewhere).
+	kept := false
+	defer func() {
+		if !kept {
+			s.revokeUnused(context.WithoutCancel(ctx), tok, st.Tenant, st.Staff)
+		}
+	}()
 	if tok.RefreshToken == "" {
 		log.WarnContext(ctx, "connect: Google returned no refresh token")
 		return fail(st, ReasonNoRefresh), nil
@@ -259,6 +267,7 @@ func (s *Service) Callback(ctx context.Context, q url.Values, now time.Time) (Ou
 		log.ErrorContext(ctx, "connect: save connection", "connection", connID, "error", err.Error())
 		return fail(st, ReasonInternal), nil
 	}
+	kept = true
 	// A reconnect after reauth_required: selected calendars get channels and a sync again.
 	if prev != nil && prev.Status != store.StatusActive {
 		if err := s.resumeSelected(ctx, conn, now); err != nil {
