@@ -58,7 +58,7 @@ func TestEraseCustomerCrashAndRetry(t *testing.T) {
 	eventually(t, 30*time.Second, "the exports synced back", func() bool {
 		return strings.Contains(h.eventsJSON("te", "anna", "2026-11-03"), `"bookingId":"`+past+`"`) && strings.Contains(h.eventsJSON("te", "anna", "2026-11-05"), `"bookingId":"`+upcoming+`"`)
 	})
-	h.quiesce("te", "anna", conn, primary) // no sync straddles the clock jump
+	h.quiesce("te", "anna", conn, primary)                      // no sync straddles the clock jump
 	h.FG.SetTime(time.Date(2026, 11, 4, 12, 0, 0, 0, time.UTC)) // the first appointment is over
 
 	// Run 1 dies before the second booking's Google step.
