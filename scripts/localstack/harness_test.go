@@ -60,6 +60,9 @@ type harnessOptions struct {
 	Push bool
 	// Start is the fake clock's start.
 	Start time.Time
+	// Secrets replaces the in-memory secrets (e.g. the real Secret Manager client against
+	// secretstest's fake server).
+	Secrets secrets.Source
 }
 
 const testClientSecret = "test-client-secret"
@@ -93,7 +96,11 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	env.AllowedReturnURLs = []string{h.Return}
 	env.WidgetOrigins = []string{"http://widget.example.test"}
 	env.ManageAPIKey = h.Key
-	opts := Options{Env: env, Deps: platform.Deps{Secrets: sec, LogWriter: h.Logs}, TopicsOnly: true}
+	var src secrets.Source = sec
+	if o.Secrets != nil {
+		src, h.Secrets = o.Secrets, nil
+	}
+	opts := Options{Env: env, Deps: platform.Deps{Secrets: src, LogWriter: h.Logs}, TopicsOnly: true}
 	if o.Push {
 		opts.Topology = &topology.Options{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, MaxDeliveryAttempts: 5}
 	}

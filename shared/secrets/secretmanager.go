@@ -62,10 +62,14 @@ func NewSecretManagerTTL(client *secretmanager.Client, project string, versionTT
 	if versionTTL <= 0 {
 		versionTTL = DefaultVersionTTL
 	}
+	latest := LatestTTL
+	if versionTTL < latest {
+		latest = versionTTL // a short cache is short for "latest" too
+	}
 	return &secretManager{
 		client:   client,
 		project:  project,
-		ttl:      LatestTTL,
+		ttl:      latest,
 		vttl:     versionTTL,
 		now:      time.Now,
 		versions: map[versionKey]versionEntry{},
