@@ -1,5 +1,5 @@
 // Package renewchannels is the RenewChannels function. It renews watch channels and
-// enqueues safety-net syncs (DESIGN.md "Renew", docs/renewal.md).
+// enqueues safety-net syncs (docs/renewal.md).
 //
 // Cloud Scheduler publishes a tick (any payload) to renew-channels every few minutes; the
 // tick queries for connections with work and publishes one {tenant,staff,connection}
@@ -46,6 +46,7 @@ func Renewer(p *platform.Platform) *renewal.Renewer {
 		TTL:            p.Env.ChannelTTL,
 		Margin:         p.Env.ChannelRenewMargin,
 		SafetyInterval: p.Env.SafetySyncInterval,
+		PollInterval:   p.Env.PollInterval,
 		FullInterval:   p.Env.FullResyncInterval,
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"github.com/belbo/calsync/shared/booking/cors"
+	"github.com/belbo/calsync/shared/httperr"
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/slotquery"
@@ -57,14 +58,12 @@ func New(p *platform.Platform) (http.Handler, error) {
 			jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", "invalid query")
 			return
 		}
-		now, err := p.Now(r.Context())
-		if err != nil {
-			jsonhttp.Error(w, http.StatusServiceUnavailable, "clock_unavailable", "the clock could not be read")
+		now, ok := httperr.Now(w, r, p.Now)
+		if !ok {
 			return
 		}
 		res, err := slotquery.SlotsWithIndex(r.Context(), p.Store, idx, q, now)
-		if errors.Is(err, slotquery.ErrUnknownStaff) {
-			jsonhttp.Error(w, http.StatusNotFound, "staff_not_found", "a staff member asked for does not take bookings")
+		if httperr.Write(w, err) {
 			return
 		}
 		if err != nil {

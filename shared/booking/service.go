@@ -53,15 +53,16 @@ var (
 	ErrNotBookable = errors.New("staff member not bookable")
 	// ErrNotFound: no such booking (or a wrong cancel token).
 	ErrNotFound = errors.New("booking not found")
+	// ErrReauthRequired: a Google connection of the staff member needs reauthorisation,
+	// so their calendar cannot be checked, and the tenant does not offer slots then
+	// (tenant setting slotsWhenReauthNeeded, off by default).
+	ErrReauthRequired = errors.New("staff member's calendar needs reauthorisation")
 )
-
-// Publisher sends a Pub/Sub message (platform.Platform.Publish).
-type Publisher func(ctx context.Context, topic string, v any) error
 
 // Service creates and cancels bookings.
 type Service struct {
 	Store   *store.Store
-	Publish Publisher
+	Publish messages.Publisher
 	// Local serialises this process's booking transactions per staff member, so one
 	// instance never races itself on Firestore (nil: a process-wide registry). Correctness
 	// across instances still comes from the transaction alone.
@@ -98,7 +99,7 @@ func lockRefs(st *store.Store, tenant, staff string, from, to time.Time) []*fire
 	var refs []*firestore.DocumentRef
 	d := time.Date(from.UTC().Year(), from.UTC().Month(), from.UTC().Day(), 0, 0, 0, 0, time.UTC)
 	for ; d.Before(to); d = d.AddDate(0, 0, 1) {
-		refs = append(refs, st.Staff(tenant, staff).Collection("bookingLocks").Doc(d.Format("2006-01-02")))
+		refs = append(refs, st.BookingLock(tenant, staff, d))
 	}
 	return refs
 }
@@ -198,6 +199,13 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 		if err != nil {
 			return err
 		}
+		// Checked before the slot: the busy data of a connection awaiting reauthorisation
+		// is gone, so "free" would mean nothing.
+		if withheld, err := slotquery.Withheld(ctx, s.Store, in.Tenant, d); err != nil {
+			return err
+		} else if withheld {
+			return ErrReauthRequired
+		}
 		rules := d.Rules
 		if o.Source == SourceStaff {
 			rules.MinNoticeMin = 0
@@ -263,7 +271,7 @@ func (s *Service) runContended(ctx context.Context, f func(context.Context, *fir
 	// 30 s, far too slow for a customer waiting on a slot; this loop starts at 10 ms.
 	backoff := 10 * time.Millisecond
 	for {
-		err := s.Store.FS.RunTransaction(ctx, f, firestore.MaxAttempts(1))
+		err := s.Store.RunTransaction(ctx, f, firestore.MaxAttempts(1))
 		if err == nil || !contention(err) {
 			return err
 		}
@@ -320,7 +328,7 @@ func (s *Service) cancel(ctx context.Context, tenant, staff, id, token string, n
 	if err != nil {
 		return fmt.Errorf("cancel %s: %w", id, err)
 	}
-	err = s.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err = s.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		snap, err := tx.Get(ref)
 		if status.Code(err) == codes.NotFound {
 			return ErrNotFound

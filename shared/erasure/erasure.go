@@ -61,7 +61,7 @@ func New(p *platform.Platform) *Service {
 	c := connect.New(p)
 	return &Service{
 		Store: p.Store, Accounts: c.Accounts, Connect: c,
-		Bookings: &booking.Service{Store: p.Store, Publish: booking.Publisher(p.Publish)},
+		Bookings: &booking.Service{Store: p.Store, Publish: p.Publish},
 		Fields:   p.Env.ExportFields,
 	}
 }

@@ -176,6 +176,9 @@ type Result struct {
 	Slots []Slot
 	Zone  *time.Location
 	Reads int
+	// Withheld lists the staff members asked for whose slots were not offered because a
+	// connection of theirs needs reauthorisation (see Data.ReauthNeeded).
+	Withheld []string
 }
 
 // Slots computes the free slots of q at now for every staff member asked for. With Any,
@@ -192,8 +195,7 @@ func SlotsWithIndex(ctx context.Context, st *store.Store, idx *CalendarIndex, q 
 	var pre []*firestore.DocumentSnapshot
 	if q.Any {
 		// The staff docs come back whole and are handed to LoadData: no second read.
-		snaps, err := st.FS.Collection("tenants").Doc(q.Tenant).Collection("staff").
-			OrderBy(firestore.DocumentID, firestore.Asc).Limit(MaxAnyStaff).Documents(ctx).GetAll()
+		snaps, err := st.FirstStaff(ctx, q.Tenant, MaxAnyStaff)
 		if err != nil {
 			return res, fmt.Errorf("list staff of %s: %w", q.Tenant, err)
 		}
@@ -221,6 +223,7 @@ func SlotsWithIndex(ctx context.Context, st *store.Store, idx *CalendarIndex, q 
 		}()
 	}
 	wg.Wait()
+	policy := &reauthPolicy{st: st, tenant: q.Tenant}
 	for i := range staff {
 		res.Reads += datas[i].Reads
 		if errors.Is(errs[i], ErrNoAvailability) {
@@ -242,6 +245,16 @@ func SlotsWithIndex(ctx context.Context, st *store.Store, idx *CalendarIndex, q 
 				}
 				res.Zone = loc
 			}
+		}
+		withhold, err := policy.withhold(ctx, d)
+		res.Reads += policy.reads
+		policy.reads = 0
+		if err != nil {
+			return res, err
+		}
+		if withhold {
+			res.Withheld = append(res.Withheld, d.Staff)
+			continue
 		}
 		slots, err := availability.Compute(d.Rules, d.Busy, d.Bookings, availability.Request{Duration: q.Duration, From: q.From, To: q.To, Now: now})
 		if err != nil {

@@ -76,7 +76,7 @@ var AllowList = []CollectionSpec{
 	{
 		Path: "tenants/*/staff/*/connections/*/calendars",
 		Fields: []string{
-			"googleId", "name", "color", "timeZone", "primary", "accessRole", "selected",
+			"googleId", "name", "color", "timeZone", "primary", "accessRole", "hidden", "selected", "syncMode",
 			"syncToken", "epoch", "leaseOwner", "leaseUntil", "dirty",
 			"channel.id", "channel.resourceId", "channel.expiry", "channel.tokenHash", "channelExpiry",
 			"horizonEnd", "lastSyncAt", "lastFullSyncAt", "lastPushAt", "lastErrorAt", "lastErrorClass",

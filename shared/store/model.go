@@ -1,6 +1,6 @@
 // Package store is the Firestore data model and access layer.
 //
-// It holds exactly what DESIGN.md lists: the account e-mail and subject, the encrypted
+// It holds exactly what the privacy promise lists (docs/design.md "What the product keeps"): the account e-mail and subject, the encrypted
 // refresh token, granted scopes, calendars (id, name, colour), events of selected
 // calendars (id, title, details, start, end) and bookkeeping (sync tokens, channels,
 // leases, timestamps, health). It never stores the profile picture, access tokens,
@@ -65,7 +65,14 @@ type Calendar struct {
 	TimeZone   string `firestore:"timeZone"`
 	Primary    bool   `firestore:"primary"`
 	AccessRole string `firestore:"accessRole"`
-	Selected   bool   `firestore:"selected"`
+	// Hidden: the user hid the calendar in Google Calendar's sidebar (calendarList
+	// "hidden"). Shown in the calendars API; it keeps syncing when selected.
+	Hidden   bool `firestore:"hidden"`
+	Selected bool `firestore:"selected"`
+	// SyncMode is SyncModePoll for a calendar Google cannot watch (events.watch answered
+	// pushNotSupportedForRequestedResource: holidays, birthdays, week numbers): no channel,
+	// RenewChannels syncs it every POLL_INTERVAL. Empty: push (the usual).
+	SyncMode string `firestore:"syncMode,omitempty"`
 
 	SyncToken string `firestore:"syncToken"`
 	// Epoch is bumped whenever the stored events are thrown away (deselect, access revoked):
