@@ -91,7 +91,9 @@ func TestEraseCustomerCrashAndRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	if res.Bookings != 1 || first.Bookings+res.Bookings != 2 || first.Cancelled+res.Cancelled != 1 ||
-		first.EventsAnonymised+res.EventsAnonymised != 1 || first.EventsDeleted+res.EventsDeleted != 1 {
+		first.EventsAnonymised+res.EventsAnonymised != 1 || first.EventsDeleted+res.EventsDeleted > 1 {
+		// (The cancel in run 1 also asks ExportBooking to delete the event: whichever is
+		// first deletes it, the other finds it gone; the Google check below is exact.)
 		t.Fatalf("counts: run 1 %+v, run 2 %+v", first, res)
 	}
 	for _, id := range []string{past, upcoming} {
