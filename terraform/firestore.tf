@@ -23,6 +23,17 @@ resource "google_firestore_field" "oauth_states_ttl" {
   index_config {}
 }
 
+# Booking lock days are needed only while their day can be booked (shared/booking sets
+# expireAt two days after the day); TTL removes them.
+resource "google_firestore_field" "booking_locks_ttl" {
+  database   = google_firestore_database.default.name
+  collection = "bookingLocks"
+  field      = "expireAt"
+
+  ttl_config {}
+  index_config {}
+}
+
 # Collection-group queries across all tenants: channels close to expiry (RenewChannels),
 # calendars due a safety sync, connections by status. Each field keeps an ascending
 # collection-scope index as well, for per-parent queries.
@@ -31,6 +42,10 @@ locals {
     "calendars-channelExpiry" = { collection = "calendars", field = "channelExpiry" }
     "calendars-lastSyncAt"    = { collection = "calendars", field = "lastSyncAt" }
     "connections-status"      = { collection = "connections", field = "status" }
+    # Data lifecycle (shared/retention, shared/erasure, shared/connect's revoke rule).
+    "bookings-scrubAt"           = { collection = "bookings", field = "scrubAt" }
+    "bookings-customerEmailHash" = { collection = "bookings", field = "customerEmailHash" }
+    "connections-subject"        = { collection = "connections", field = "subject" }
   }
 }
 

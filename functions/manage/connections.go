@@ -3,6 +3,7 @@ package manage
 import (
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/belbo/calsync/shared/connect"
 	"github.com/belbo/calsync/shared/jsonhttp"
@@ -16,6 +17,8 @@ type connectionJSON struct {
 	PictureURL      string `json:"pictureUrl"`
 	WriteCalendarID string `json:"writeCalendarId"`
 	Health          any    `json:"health,omitempty"`
+	// DeleteAfter: a reauth_required connection is deleted then unless reconnected.
+	DeleteAfter *time.Time `json:"deleteAfter,omitempty"`
 }
 
 func (a *api) startConnection(w http.ResponseWriter, r *http.Request) {
@@ -52,28 +55,29 @@ func (a *api) listConnections(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, err)
 		return
 	}
+	settings, err := a.p.Store.TenantSettings(r.Context(), r.PathValue("tenant"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	svc := a.connect()
 	out := make([]connectionJSON, 0, len(conns))
-	var offer *bool // tenant setting slotsWhenReauthNeeded, read once and only when needed
 	for _, c := range conns {
 		pic := svc.Picture(r.Context(), c, now) // may turn c reauth_required
 		h := a.health(r, c, now)
 		if h != nil {
-			if c.Status != store.StatusActive && offer == nil {
-				s, err := a.p.Store.TenantSettings(r.Context(), c.Tenant)
-				if err != nil {
-					a.fail(w, r, err)
-					return
-				}
-				offer = &s.SlotsWhenReauthNeeded
-			}
-			h.ApplySlotsPolicy(offer != nil && *offer)
+			h.ApplySlotsPolicy(settings.SlotsWhenReauthNeeded)
 		}
 		var hv any
 		if h != nil {
 			hv = h
 		}
-		out = append(out, connectionJSON{ID: c.ID, Email: c.Email, Status: c.Status, PictureURL: pic, WriteCalendarID: c.WriteCalendarID, Health: hv})
+		cj := connectionJSON{ID: c.ID, Email: c.Email, Status: c.Status, PictureURL: pic, WriteCalendarID: c.WriteCalendarID, Health: hv}
+		if c.Status == store.StatusReauthRequired {
+			at := settings.Retention.ReauthDeleteAt(c.StatusChangedAt).UTC()
+			cj.DeleteAfter = &at
+		}
+		out = append(out, cj)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	jsonhttp.Write(w, http.StatusOK, map[string]any{"connections": out})

@@ -52,6 +52,9 @@ func New(p *platform.Platform) (http.Handler, error) {
 	tenantBase := "/v1/tenants/{tenant}"
 	routes["GET "+tenantBase+"/settings"] = a.getSettings
 	routes["PATCH "+tenantBase+"/settings"] = a.patchSettings
+	routes["POST "+tenantBase+"/erasure/customers"] = a.eraseCustomer
+	routes["DELETE "+base] = a.eraseStaff
+	routes["DELETE "+tenantBase] = a.eraseTenant
 	for pattern, h := range routes {
 		mux.Handle(pattern, a.scoped(h))
 	}

@@ -9,12 +9,14 @@ package renewchannels
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"github.com/belbo/calsync/shared/connect"
 	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/renewal"
+	"github.com/belbo/calsync/shared/retention"
 	"github.com/belbo/calsync/shared/topology"
 )
 
@@ -31,7 +33,12 @@ func init() {
 // Renewer builds the renewer of a platform.
 func Renewer(p *platform.Platform) *renewal.Renewer {
 	lists := connect.New(p)
+	sweep := &retention.Sweeper{Store: p.Store, Delete: lists.Expire}
 	return &renewal.Renewer{
+		OnTick: func(ctx context.Context, now time.Time) error {
+			_, err := sweep.Sweep(ctx, now)
+			return err
+		},
 		Store:          p.Store,
 		Accounts:       lists.Accounts,
 		Lists:          lists,

@@ -62,6 +62,9 @@ type harnessOptions struct {
 	Start time.Time
 	// Meter, when set, counts the stack's operations at the wire (metering_test.go).
 	Meter *meter
+	// Secrets replaces the in-memory secrets (e.g. the real Secret Manager client against
+	// secretstest's fake server).
+	Secrets secrets.Source
 }
 
 const testClientSecret = "test-client-secret"
@@ -95,14 +98,18 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	env.AllowedReturnURLs = []string{h.Return}
 	env.WidgetOrigins = []string{"http://widget.example.test"}
 	env.ManageAPIKey = h.Key
-	opts := Options{Env: env, Deps: platform.Deps{Secrets: sec, LogWriter: h.Logs}, TopicsOnly: true}
+	var src secrets.Source = sec
+	if o.Secrets != nil {
+		src, h.Secrets = o.Secrets, nil
+	}
+	opts := Options{Env: env, Deps: platform.Deps{Secrets: src, LogWriter: h.Logs}, TopicsOnly: true}
 	if m := o.Meter; m != nil {
 		fo, err := m.C.FirestoreOptions()
 		if err != nil {
 			t.Fatal(err)
 		}
 		opts.Deps.FirestoreOptions, opts.Deps.PubSubOptions = fo, m.C.PubSubOptions()
-		opts.Deps.Secrets = countingSecrets{sec, m.C}
+		opts.Deps.Secrets = countingSecrets{src, m.C}
 		opts.Observe = m.observe
 	}
 	if o.Push {

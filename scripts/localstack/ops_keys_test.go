@@ -6,11 +6,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/belbo/calsync/scripts/ops/opslib"
 	"github.com/belbo/calsync/shared/accounts"
 	"github.com/belbo/calsync/shared/fakegoogle"
 	"github.com/belbo/calsync/shared/secrets"
+	"github.com/belbo/calsync/shared/secrets/secretstest"
 	"github.com/belbo/calsync/shared/store"
 	"github.com/belbo/calsync/shared/tokencrypt"
 )
@@ -155,4 +157,41 @@ func stateVersion(t *testing.T, authURL string) string {
 	}
 	v, _, _ := strings.Cut(u.Query().Get("state"), ".")
 	return v
+}
+
+// TestOpsKeyRotationThroughSecretManager runs the runbook's token-key rotation against
+// the real Secret Manager client and secretstest's in-process fake server, with a short
+// SECRET_CACHE_TTL: add a version, reencrypt until nothing is left under the old one,
+// disable the old version — and the warm platform stops accepting the old version
+// without a restart, while the connection keeps working under the new one.
+func TestOpsKeyRotationThroughSecretManager(t *testing.T) {
+	t.Parallel()
+	fake := secretstest.NewFake(t)
+	fake.Add(secrets.OAuthClientSecret, []byte(testClientSecret))
+	fake.Add(secrets.StateKey, key32(t))
+	fake.Add(secrets.TokenKey, key32(t))
+	src := secrets.NewSecretManagerTTL(fake.Client(), "test-project", 300*time.Millisecond)
+	h := newHarness(t, harnessOptions{Secrets: src})
+	ctx := context.Background()
+	tool := opslib.New(h.Stack.Platform)
+	h.addAccount("smrot@example.com")
+	conn := mustConnect(t, h, "t1", "s1", "smrot@example.com")
+	if v := h.tokenVersion("t1", "s1", conn); v != "1" {
+		t.Fatalf("token sealed under version %q, want 1", v)
+	}
+	// 1. Add a version. 2. Reencrypt until nothing is left under the old one.
+	fake.Add(secrets.TokenKey, key32(t))
+	eventually(t, 30*time.Second, "reencrypt to move the token to version 2", func() bool {
+		rep, err := tool.Reencrypt(ctx, false)
+		return err == nil && rep.Failed == 0 && h.tokenVersion("t1", "s1", conn) == "2"
+	})
+	// 3. Disable the old version: the warm instance stops accepting it within the TTL.
+	fake.Disable(secrets.TokenKey, "1")
+	eventually(t, 30*time.Second, "the disabled version to stop working on the warm platform", func() bool {
+		_, err := h.Stack.Platform.Secrets.Version(ctx, secrets.TokenKey, "1")
+		return err != nil
+	})
+	if !h.calendarsFresh("t1", "s1", conn) {
+		t.Fatal("the connection stopped working after the old key was disabled")
+	}
 }

@@ -104,6 +104,15 @@ func lockRefs(st *store.Store, tenant, staff string, from, to time.Time) []*fire
 	return refs
 }
 
+// lockExpiry is when a lock doc (id yyyy-mm-dd) may go: two days after its UTC day.
+func lockExpiry(day string) time.Time {
+	d, err := time.Parse("2006-01-02", day)
+	if err != nil {
+		return time.Time{}
+	}
+	return d.AddDate(0, 0, 2)
+}
+
 // index sets (item) or removes (firestore.Delete) a booking in the booking index
 // documents of the UTC months it spans (see store.BookingIndexDocID).
 func (s *Service) index(tx *firestore.Transaction, b *store.Booking, item any) error {
@@ -125,6 +134,10 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 	if !in.Start.After(now) {
 		return nil, ErrTaken
 	}
+	settings, err := s.Store.TenantSettings(ctx, in.Tenant)
+	if err != nil {
+		return nil, fmt.Errorf("book: %w", err)
+	}
 	id, tok := NewID(), NewCancelToken(in.Tenant, in.Staff)
 	if s.NewIDs != nil {
 		id, tok = s.NewIDs(in.Tenant, in.Staff)
@@ -135,7 +148,11 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 		Service: in.Service, CustomerName: in.CustomerName, CustomerEmail: in.CustomerEmail,
 		Status: store.BookingConfirmed, CancelTokenHash: store.HashToken(tok), Source: o.Source,
 		ExportState: ExportPending, CreatedAt: now, UpdatedAt: now,
+		CustomerEmailHash: store.EmailHash(in.Tenant, in.CustomerEmail),
 	}
+	// The customer's name and e-mail go CustomerDataDays after the appointment ends
+	// (shared/retention's sweep).
+	b.ScrubAt = settings.Retention.ScrubAt(b.End)
 	var zone *time.Location
 	txn := func(ctx context.Context, tx *firestore.Transaction) error {
 		// Inside the transaction: the staff doc (rules, buffers) and the lock docs of the
@@ -211,7 +228,9 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 			return err
 		}
 		for _, l := range locks {
-			if err := tx.Set(l, map[string]any{"lastBooking": id, "updatedAt": now}); err != nil {
+			// A lock doc matters only while its day can still be booked: Firestore's TTL
+			// policy on expireAt removes it two days after the day.
+			if err := tx.Set(l, map[string]any{"lastBooking": id, "updatedAt": now, "expireAt": lockExpiry(l.ID)}); err != nil {
 				return err
 			}
 		}
@@ -305,7 +324,11 @@ func (s *Service) CancelByStaff(ctx context.Context, tenant, staff, id string, n
 
 func (s *Service) cancel(ctx context.Context, tenant, staff, id, token string, now time.Time) error {
 	ref := s.Store.Bookings(tenant, staff).Doc(id)
-	err := s.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	settings, err := s.Store.TenantSettings(ctx, tenant)
+	if err != nil {
+		return fmt.Errorf("cancel %s: %w", id, err)
+	}
+	err = s.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		snap, err := tx.Get(ref)
 		if status.Code(err) == codes.NotFound {
 			return ErrNotFound
@@ -327,7 +350,12 @@ func (s *Service) cancel(ctx context.Context, tenant, staff, id, token string, n
 		if err := s.index(tx, &b, firestore.Delete); err != nil {
 			return err
 		}
-		return tx.Update(ref, []firestore.Update{{Path: "status", Value: store.BookingCancelled}, {Path: "updatedAt", Value: now}})
+		ups := []firestore.Update{{Path: "status", Value: store.BookingCancelled}, {Path: "updatedAt", Value: now}}
+		// A cancelled appointment needs the customer's data for less long.
+		if b.ScrubbedAt.IsZero() {
+			ups = append(ups, firestore.Update{Path: "scrubAt", Value: settings.Retention.CancelledScrubAt(b.End, now)})
+		}
+		return tx.Update(ref, ups)
 	})
 	if err != nil {
 		return err

@@ -59,6 +59,11 @@ func FromGoogle(ev *calendar.Event, staffZone *time.Location) (store.Event, bool
 	if ev.ExtendedProperties != nil {
 		out.BookingID = ev.ExtendedProperties.Private[BookingProperty]
 	}
+	if out.BookingID != "" {
+		// The product's own booking: its text is the customer's data (EXPORT_FIELDS), which
+		// the booking already holds under its own retention; the copy keeps none of it.
+		out.Title, out.Details = "", ""
+	}
 	if ev.Updated != "" {
 		if u, err := time.Parse(time.RFC3339Nano, ev.Updated); err == nil {
 			out.Updated = u.UTC()

@@ -62,6 +62,7 @@ type Env struct {
 	ChannelTTL         time.Duration `env:"CHANNEL_TTL" default:"168h"` // Google's maximum for events
 	ChannelRenewMargin time.Duration `env:"CHANNEL_RENEW_MARGIN" default:"24h"`
 	ExportFields       []string      `env:"EXPORT_FIELDS" default:"service,customerName"` // what a booking writes into Google
+	SecretCacheTTL     time.Duration `env:"SECRET_CACHE_TTL" default:"5m"`                // how long a Secret Manager version is trusted
 }
 
 // localSecretVars are the variables that switch secrets to the environment.

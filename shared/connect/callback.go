@@ -60,6 +60,14 @@ func (s *Service) Callback(ctx context.Context, q url.Values, now time.Time) (Ou
 		return fail(st, ReasonInvalid), nil
 	}
 	tok, granted, info, items, reason := s.fetchAccount(ctx, log, st, code)
+	// From here on a grant may exist at Google: if this callback does not end in a stored
+	// connection, it is revoked (unless the account has a live connection elsewhere).
+	kept := false
+	defer func() {
+		if !kept && tok != nil {
+			s.revokeUnused(context.WithoutCancel(ctx), tok, st.Tenant, st.Staff)
+		}
+	}()
 	if reason != "" {
 		return fail(st, reason), nil
 	}
@@ -82,6 +90,7 @@ func (s *Service) Callback(ctx context.Context, q url.Values, now time.Time) (Ou
 		log.ErrorContext(ctx, "connect: save connection", "connection", connID, "error", err.Error())
 		return fail(st, ReasonInternal), nil
 	}
+	kept = true
 	// A reconnect after reauth_required: selected calendars get channels and a sync again.
 	if prev != nil && prev.Status != store.StatusActive {
 		if err := s.resumeSelected(ctx, conn, now); err != nil {
@@ -97,7 +106,7 @@ func (s *Service) Callback(ctx context.Context, q url.Values, now time.Time) (Ou
 
 // fetchAccount exchanges the code and reads what the connection keeps: the token (with
 // every required scope), the account's identity and its calendars. reason is set when a
-// step fails.
+// step fails; tok is returned whenever the exchange succeeded (to be revoked if unused).
 func (s *Service) fetchAccount(ctx context.Context, log *slog.Logger, st *store.OAuthState, code string) (tok *oauth2.Token, granted []string, info googlecal.UserInfo, items []*calendar.CalendarListEntry, reason string) {
 	g, err := s.Accounts.Google(ctx)
 	if err != nil {
@@ -111,29 +120,29 @@ func (s *Service) fetchAccount(ctx context.Context, log *slog.Logger, st *store.
 	}
 	if tok.RefreshToken == "" {
 		log.WarnContext(ctx, "connect: Google returned no refresh token")
-		return nil, nil, info, nil, ReasonNoRefresh
+		return tok, nil, info, nil, ReasonNoRefresh
 	}
 	granted = grantedScopes(tok)
 	for _, need := range googlecal.RequiredScopes {
 		if !slices.Contains(granted, need) {
 			log.WarnContext(ctx, "connect: a required scope was not granted", "scope", need)
-			return nil, nil, info, nil, ReasonMissingScopes
+			return tok, nil, info, nil, ReasonMissingScopes
 		}
 	}
 	ts := oauth2.StaticTokenSource(tok)
 	info, err = g.FetchUserInfo(ctx, ts)
 	if err != nil {
 		log.WarnContext(ctx, "connect: userinfo failed", "errorClass", string(googlecal.Classify(err)))
-		return nil, nil, info, nil, ReasonGoogle
+		return tok, nil, info, nil, ReasonGoogle
 	}
 	cal, err := g.CalendarService(ctx, ts)
 	if err != nil {
-		return nil, nil, info, nil, ReasonInternal
+		return tok, nil, info, nil, ReasonInternal
 	}
 	items, err = ListGoogleCalendars(ctx, cal)
 	if err != nil {
 		log.WarnContext(ctx, "connect: calendar list failed", "errorClass", string(googlecal.Classify(err)))
-		return nil, nil, info, nil, ReasonGoogle
+		return tok, nil, info, nil, ReasonGoogle
 	}
 	return tok, granted, info, items, ""
 }

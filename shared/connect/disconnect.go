@@ -41,7 +41,9 @@ func (s *Service) removeConnection(ctx context.Context, conn *store.Connection, 
 			}
 		}
 	}
-	if revoke && sess != nil {
+	// Revoking ends the account's whole grant: only when no other live connection of the
+	// same account (any tenant) still uses it.
+	if revoke && sess != nil && s.mayRevoke(ctx, conn.Subject, connPath(conn)) {
 		if err := sess.Google.RevokeToken(ctx, sess.RefreshToken()); err != nil {
 			// Deleting what we hold matters more than Google's answer; the token is gone from
 			// our store either way and can never be used again.

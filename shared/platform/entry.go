@@ -184,7 +184,7 @@ func (p *Platform) Dispatch(ctx context.Context, topic string, body []byte, h Me
 // (so it can be inspected and replayed) and acknowledges it.
 func (p *Platform) deadLetter(ctx context.Context, topic string, env messages.Envelope, cause error) error {
 	p.Log.ErrorContext(ctx, "permanent message failure; dead-lettered and acknowledged", "topic", topic, "messageId", env.Message.MessageID, "error", cause.Error())
-	attrs := map[string]string{"calsyncSourceTopic": topic, "calsyncError": textutil.Truncate(cause.Error(), 300)}
+	attrs := map[string]string{"calsyncSourceTopic": topic, "calsyncError": textutil.Truncate(logging.Scrub(cause.Error()), 300)}
 	for k, v := range env.Message.Attributes {
 		attrs[k] = v
 	}

@@ -113,7 +113,7 @@ func New(ctx context.Context, env config.Env, d Deps) (*Platform, error) {
 				return nil, fmt.Errorf("secret manager client: %w", err)
 			}
 			p.sm = sm
-			p.Secrets = secrets.NewSecretManager(sm, env.SecretsProject)
+			p.Secrets = secrets.NewSecretManagerTTL(sm, env.SecretsProject, env.SecretCacheTTL)
 		}
 	}
 	p.Sealer = tokencrypt.New(p.Secrets)

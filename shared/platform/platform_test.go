@@ -87,6 +87,9 @@ func TestDispatchDecisions(t *testing.T) {
 			return fmt.Errorf("bad: %w", messages.ErrPermanent)
 		}, false, true},
 		{"panic dead-letters", func(context.Context, []byte, map[string]string) error { panic("boom") }, false, true},
+		{"personal data in the error is scrubbed", func(context.Context, []byte, map[string]string) error {
+			return fmt.Errorf("calendar anna.dl@example.com refused ya29.a0AfH6SMBxyz: %w", messages.ErrPermanent)
+		}, false, true},
 	}
 	for _, tc := range tests {
 		// Sequential: the dead-letter subscription is shared by the cases.
@@ -98,6 +101,9 @@ func TestDispatchDecisions(t *testing.T) {
 			m := pullOne(t, p.PubSub, topology.CalendarSync)
 			if string(m.Message.Data) != `{"case":"`+tc.name+`"}` || m.Message.Attributes["k"] != "v" || m.Message.Attributes["calsyncSourceTopic"] != topology.CalendarSync || m.Message.Attributes["calsyncError"] == "" {
 				t.Fatalf("%s: dead-lettered message = %v", tc.name, m.Message)
+			}
+			if e := m.Message.Attributes["calsyncError"]; strings.Contains(e, "anna.dl@example.com") || strings.Contains(e, "ya29.") {
+				t.Fatalf("%s: the dead-letter error attribute carries personal data: %q", tc.name, e)
 			}
 			_ = p.PubSub.SubscriptionAdminClient.Acknowledge(ctx, &pubsubpb.AcknowledgeRequest{Subscription: "projects/" + p.PubSub.Project() + "/subscriptions/" + topology.Inspect(topology.CalendarSync), AckIds: []string{m.AckId}})
 		}

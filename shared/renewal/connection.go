@@ -23,6 +23,9 @@ func (r *Renewer) Handle(ctx context.Context, data []byte, now time.Time) error 
 	m := messages.DecodeRenew(data)
 	if m.Connection == "" {
 		_, err := r.Scan(ctx, now)
+		if r.OnTick != nil {
+			err = errors.Join(err, r.OnTick(ctx, now))
+		}
 		return err
 	}
 	_, err := r.RenewConnection(ctx, m, now)

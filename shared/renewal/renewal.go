@@ -101,6 +101,10 @@ type Renewer struct {
 	PageSize       int           // tick query page size
 	PublishWorkers int           // concurrent publishes in a tick (default 32)
 
+	// OnTick runs after every tick's scan (the retention sweep, shared/retention); its
+	// error has the tick redelivered.
+	OnTick func(ctx context.Context, now time.Time) error
+
 	// Test hooks: returning an error aborts the run right there, as if the instance died
 	// (nothing is cleaned up, the lease stays held until it expires).
 	AfterWatch  func(ref store.CalRef) error // after events.watch, before the switch

@@ -16,19 +16,30 @@ import (
 
 // LatestTTL is how long the Secret Manager source trusts its answer for "latest": a
 // rotation (a new version added) is picked up by every instance within this time.
-// Specific versions are immutable and cached for the life of the process.
 const LatestTTL = time.Minute
+
+// DefaultVersionTTL is how long a specific version's value is trusted: versions are
+// immutable, but they can be disabled or destroyed (a compromised key withdrawn, see
+// docs/runbook.md); after this time every instance asks Secret Manager again and a
+// disabled version stops working — without a redeploy.
+const DefaultVersionTTL = 5 * time.Minute
 
 // secretManager reads from Google Cloud Secret Manager through the real client.
 type secretManager struct {
 	client  *secretmanager.Client
 	project string
 	ttl     time.Duration
+	vttl    time.Duration
 	now     func() time.Time // replaced in tests
 
 	mu       sync.Mutex
-	versions map[versionKey][]byte
+	versions map[versionKey]versionEntry
 	latest   map[string]latestEntry
+}
+
+type versionEntry struct {
+	value   []byte
+	expires time.Time
 }
 
 type versionKey struct{ name, version string }
@@ -39,15 +50,29 @@ type latestEntry struct {
 }
 
 // NewSecretManager returns a Source reading secrets of project (an id or a number) with
-// AccessSecretVersion. Values are cached in memory: versions forever (they are
-// immutable), the resolution of "latest" for LatestTTL.
+// AccessSecretVersion. Values are cached in memory: a version's value for
+// DefaultVersionTTL, the resolution of "latest" for LatestTTL.
 func NewSecretManager(client *secretmanager.Client, project string) Source {
+	return NewSecretManagerTTL(client, project, DefaultVersionTTL)
+}
+
+// NewSecretManagerTTL is NewSecretManager with the version cache time (SECRET_CACHE_TTL);
+// 0 or less means DefaultVersionTTL.
+func NewSecretManagerTTL(client *secretmanager.Client, project string, versionTTL time.Duration) Source {
+	if versionTTL <= 0 {
+		versionTTL = DefaultVersionTTL
+	}
+	latest := LatestTTL
+	if versionTTL < latest {
+		latest = versionTTL // a short cache is short for "latest" too
+	}
 	return &secretManager{
 		client:   client,
 		project:  project,
-		ttl:      LatestTTL,
+		ttl:      latest,
+		vttl:     versionTTL,
 		now:      time.Now,
-		versions: map[versionKey][]byte{},
+		versions: map[versionKey]versionEntry{},
 		latest:   map[string]latestEntry{},
 	}
 }
@@ -56,9 +81,10 @@ func (s *secretManager) Latest(ctx context.Context, name string) ([]byte, string
 	now := s.now()
 	s.mu.Lock()
 	if e, ok := s.latest[name]; ok && now.Before(e.expires) {
-		v := s.versions[versionKey{name, e.version}]
-		s.mu.Unlock()
-		return clone(v), e.version, nil
+		if v, ok := s.versions[versionKey{name, e.version}]; ok && now.Before(v.expires) {
+			s.mu.Unlock()
+			return clone(v.value), e.version, nil
+		}
 	}
 	s.mu.Unlock()
 
@@ -67,7 +93,7 @@ func (s *secretManager) Latest(ctx context.Context, name string) ([]byte, string
 		return nil, "", err
 	}
 	s.mu.Lock()
-	s.versions[versionKey{name, version}] = value
+	s.versions[versionKey{name, version}] = versionEntry{value: value, expires: now.Add(s.vttl)}
 	s.latest[name] = latestEntry{version: version, expires: now.Add(s.ttl)}
 	s.mu.Unlock()
 	return clone(value), version, nil
@@ -79,11 +105,16 @@ func (s *secretManager) Version(ctx context.Context, name, version string) ([]by
 		return nil, fmt.Errorf("secrets: secret %q: version %q is not a specific version", name, version)
 	}
 	k := versionKey{name, version}
+	now := s.now()
 	s.mu.Lock()
 	v, ok := s.versions[k]
+	if ok && !now.Before(v.expires) {
+		delete(s.versions, k) // withdrawn versions must stop working: ask again
+		ok = false
+	}
 	s.mu.Unlock()
 	if ok {
-		return clone(v), nil
+		return clone(v.value), nil
 	}
 
 	value, _, err := s.access(ctx, name, version)
@@ -91,7 +122,7 @@ func (s *secretManager) Version(ctx context.Context, name, version string) ([]by
 		return nil, err
 	}
 	s.mu.Lock()
-	s.versions[k] = value
+	s.versions[k] = versionEntry{value: value, expires: now.Add(s.vttl)}
 	s.mu.Unlock()
 	return clone(value), nil
 }

@@ -134,12 +134,12 @@ func TestSecretManagerCache(t *testing.T) {
 	mustLatest("k2", "2")
 	mustAccesses(2)
 
-	// Old versions stay cached forever.
+	// A version stays cached for the version TTL, then is read again.
 	clk.add(24 * time.Hour)
 	if v, err := s.Version(ctx, TokenKey, "1"); err != nil || string(v) != "k1" {
 		t.Fatalf("Version 1 = %q, %v", v, err)
 	}
-	mustAccesses(2)
+	mustAccesses(3)
 
 	// Callers get copies: scribbling over a value does not poison the cache.
 	v, _ := s.Version(ctx, TokenKey, "1")
@@ -190,4 +190,33 @@ func TestSecretManagerConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestSecretManagerDisabledVersionStopsWorking: the runbook's "withdraw a compromised key"
+// step (disable the version in Secret Manager) takes effect on a warm instance within
+// the version TTL, without a redeploy; the current version keeps working.
+func TestSecretManagerDisabledVersionStopsWorking(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := secretstest.NewFake(t)
+	clk := &fakeClock{t: time.Date(2026, 3, 29, 1, 0, 0, 0, time.UTC)}
+	s := NewSecretManagerTTL(f.Client(), "test-project", 2*time.Minute).(*secretManager)
+	s.now = clk.now
+	f.Add(TokenKey, []byte("old"))
+	if v, err := s.Version(ctx, TokenKey, "1"); err != nil || string(v) != "old" {
+		t.Fatalf("Version 1 = %q, %v", v, err)
+	}
+	f.Add(TokenKey, []byte("new"))
+	f.Disable(TokenKey, "1")
+	if v, err := s.Version(ctx, TokenKey, "1"); err != nil || string(v) != "old" {
+		t.Fatalf("within the TTL the cached value is served: %q, %v", v, err)
+	}
+	clk.add(2*time.Minute + time.Second)
+	if v, err := s.Version(ctx, TokenKey, "1"); err == nil {
+		t.Fatalf("a disabled version still works after the cache TTL: %q", v)
+	}
+	clk.add(LatestTTL)
+	if v, ver, err := s.Latest(ctx, TokenKey); err != nil || string(v) != "new" || ver != "2" {
+		t.Fatalf("Latest after withdrawal = %q %q %v", v, ver, err)
+	}
 }

@@ -11,6 +11,7 @@ package store
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"time"
 
 	"github.com/belbo/calsync/shared/availability"
@@ -138,14 +139,22 @@ const (
 
 // Booking is tenants/{t}/staff/{s}/bookings/{b}: the product's own appointment.
 type Booking struct {
-	ID              string    `firestore:"-"`
-	Tenant          string    `firestore:"tenant"`
-	Staff           string    `firestore:"staff"`
-	Start           time.Time `firestore:"start"`
-	End             time.Time `firestore:"end"`
-	Service         string    `firestore:"service"`
-	CustomerName    string    `firestore:"customerName"`
-	CustomerEmail   string    `firestore:"customerEmail"`
+	ID            string    `firestore:"-"`
+	Tenant        string    `firestore:"tenant"`
+	Staff         string    `firestore:"staff"`
+	Start         time.Time `firestore:"start"`
+	End           time.Time `firestore:"end"`
+	Service       string    `firestore:"service"`
+	CustomerName  string    `firestore:"customerName"`
+	CustomerEmail string    `firestore:"customerEmail"`
+	// CustomerEmailHash is EmailHash(tenant, customerEmail): how erasure finds a
+	// customer's bookings. Scrubbed with the name and the e-mail.
+	CustomerEmailHash string `firestore:"customerEmailHash"`
+	// ScrubAt is when the retention sweep removes the customer's name and e-mail (and
+	// the hashes that could lead back to them); deleted once that is done.
+	ScrubAt time.Time `firestore:"scrubAt,omitempty"`
+	// ScrubbedAt is when that happened (retention or erasure); zero before.
+	ScrubbedAt      time.Time `firestore:"scrubbedAt,omitempty"`
 	Status          string    `firestore:"status"`
 	CancelTokenHash string    `firestore:"cancelTokenHash"`
 	Source          string    `firestore:"source"` // widget | staff
@@ -187,6 +196,16 @@ type AccountLink struct {
 	Staff     string    `firestore:"staff"`
 	UpdatedAt time.Time `firestore:"updatedAt"`
 }
+
+// EmailHash is the look-up key of a customer's bookings in a tenant: SHA-256 over the
+// tenant id and the normalised (trimmed, lower-cased) e-mail address. The tenant in the
+// input keeps the same customer's hashes of two tenants unrelated.
+func EmailHash(tenant, email string) string {
+	return HashToken("customer-email\x00" + tenant + "\x00" + NormaliseEmail(email))
+}
+
+// NormaliseEmail trims and lower-cases an e-mail address.
+func NormaliseEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
 // ConnectionID is the deterministic id of a tenant's connection to one Google account.
 func ConnectionID(tenant, subject string) string { return "g" + shortHash(tenant+"\x00"+subject, 20) }

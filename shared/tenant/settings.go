@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Settings are one tenant's settings (tenants/{t}, field "settings").
@@ -58,6 +59,31 @@ type Retention struct {
 	// Google subject id, calendar list) this many days after it turned so, unless the staff
 	// member reconnects.
 	ReauthConnectionDays int `json:"reauthConnectionDays" firestore:"reauthConnectionDays"`
+}
+
+const day = 24 * time.Hour
+
+// ScrubAt is when a booking's customer data goes: CustomerDataDays after the
+// appointment ends.
+func (r Retention) ScrubAt(end time.Time) time.Time {
+	return end.Add(time.Duration(r.CustomerDataDays) * day)
+}
+
+// CancelledScrubAt is when a booking cancelled at cancelledAt loses its customer data:
+// CancelledCustomerDataDays after the cancellation, or the regular ScrubAt(end) if that
+// comes first.
+func (r Retention) CancelledScrubAt(end, cancelledAt time.Time) time.Time {
+	at := cancelledAt.Add(time.Duration(r.CancelledCustomerDataDays) * day)
+	if reg := r.ScrubAt(end); reg.Before(at) {
+		return reg
+	}
+	return at
+}
+
+// ReauthDeleteAt is when a connection that turned reauth_required at changed is deleted
+// unless the staff member reconnects.
+func (r Retention) ReauthDeleteAt(changed time.Time) time.Time {
+	return changed.Add(time.Duration(r.ReauthConnectionDays) * day)
 }
 
 // What erasing a customer does to the bookings' events in Google.
