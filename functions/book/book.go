@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
@@ -17,6 +18,10 @@ import (
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/platform"
 )
+
+// TrustedProxyHops is how many proxies of our own stand between the Google Front End and
+// Book (0 for the function's own URL; see booking.ClientIP).
+const TrustedProxyHops = 0
 
 // Need lists the configuration Book needs.
 var Need = []string{}
@@ -33,6 +38,15 @@ func New(p *platform.Platform) (http.Handler, error) {
 		w.Header().Set("Cache-Control", "no-store")
 		if _, pattern := mux.Handler(r); pattern == "" {
 			jsonhttp.Error(w, http.StatusNotFound, "not_found", "no such route or method")
+			return
+		}
+		// Book takes no query parameters: anything there is refused, not ignored.
+		if r.URL.RawQuery != "" {
+			jsonhttp.Error(w, http.StatusBadRequest, "unknown_parameter", "Book takes no query parameters")
+			return
+		}
+		if p := jsonhttp.RequireJSON(r); p != nil {
+			jsonhttp.Fail(w, p)
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -67,6 +81,7 @@ type Created struct {
 // WriteCreateError maps booking errors to the API's answers (shared with Manage).
 func WriteCreateError(p *platform.Platform, w http.ResponseWriter, r *http.Request, err error) {
 	var ve *availability.ValidationError
+	var le *booking.LimitError
 	switch {
 	case errors.Is(err, booking.ErrTaken):
 		jsonhttp.Error(w, http.StatusConflict, "slot_taken", "This time was just booked by someone else. Please choose another slot.")
@@ -74,6 +89,16 @@ func WriteCreateError(p *platform.Platform, w http.ResponseWriter, r *http.Reque
 		jsonhttp.Error(w, http.StatusConflict, "slot_taken", "This time is being booked by someone else right now. Please choose another slot.")
 	case errors.Is(err, booking.ErrNotBookable):
 		jsonhttp.Error(w, http.StatusNotFound, "staff_not_found", "this staff member does not take bookings")
+	case errors.Is(err, booking.ErrServiceRequired):
+		jsonhttp.Error(w, http.StatusBadRequest, "service_required", "name a service of the catalogue with serviceId")
+	case errors.Is(err, booking.ErrServiceNotFound):
+		jsonhttp.Error(w, http.StatusNotFound, "service_not_found", "no such service")
+	case errors.Is(err, booking.ErrServiceNotOffered):
+		jsonhttp.Error(w, http.StatusBadRequest, "service_not_offered", "this staff member does not offer this service")
+	case errors.As(err, &le):
+		secs := int((le.RetryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		jsonhttp.Error(w, http.StatusTooManyRequests, "rate_limited", "Too many bookings ("+le.Dimension+", per "+le.Window+"). Please try again later.")
 	case errors.As(err, &ve):
 		jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", ve.Error())
 	default:
@@ -101,7 +126,8 @@ func create(p *platform.Platform, svc *booking.Service, w http.ResponseWriter, r
 		jsonhttp.Error(w, http.StatusServiceUnavailable, "clock_unavailable", "the clock could not be read")
 		return
 	}
-	c, err := svc.Create(r.Context(), in, now, booking.Options{Source: booking.SourceWidget})
+	client := booking.Client{IP: booking.ClientIP(r.Header.Get("X-Forwarded-For"), r.RemoteAddr, TrustedProxyHops)}
+	c, err := svc.Book(r.Context(), in, client, now)
 	if err != nil {
 		WriteCreateError(p, w, r, err)
 		return

@@ -87,7 +87,7 @@ func (a *api) createBooking(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c, err := a.bookings().Create(r.Context(), in, now, booking.Options{Source: booking.SourceStaff})
+	c, err := a.bookings().CreateByStaff(r.Context(), in, now)
 	if err != nil {
 		a.createError(w, r, err)
 		return
@@ -106,6 +106,12 @@ func (a *api) createError(w http.ResponseWriter, r *http.Request, err error) {
 		jsonhttp.Error(w, http.StatusConflict, "slot_taken", "This time is not free (outside working hours, off the slot grid, in the past, or already booked).")
 	case errors.Is(err, booking.ErrNotBookable):
 		jsonhttp.Error(w, http.StatusNotFound, "availability_not_set", "this staff member has no availability rules")
+	case errors.Is(err, booking.ErrServiceRequired):
+		jsonhttp.Error(w, http.StatusBadRequest, "service_required", "give serviceId, or durationMin and service")
+	case errors.Is(err, booking.ErrServiceNotFound):
+		jsonhttp.Error(w, http.StatusNotFound, "service_not_found", "no such service")
+	case errors.Is(err, booking.ErrServiceNotOffered):
+		jsonhttp.Error(w, http.StatusBadRequest, "service_not_offered", "this staff member does not offer this service")
 	case errors.As(err, &ve):
 		jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", ve.Error())
 	default:
