@@ -47,6 +47,7 @@ func New(p *platform.Platform) (http.Handler, error) {
 	tenantBase := "/v1/tenants/{tenant}"
 	routes["GET "+tenantBase+"/settings"] = a.getSettings
 	routes["PATCH "+tenantBase+"/settings"] = a.patchSettings
+	a.serviceRoutes(routes)
 	for pattern, h := range routes {
 		mux.Handle(pattern, a.scoped(h))
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/slotquery"
+	"github.com/belbo/calsync/shared/slotsvc"
 )
 
 // Need lists the configuration Slots needs.
@@ -25,18 +26,25 @@ func init() { functions.HTTP("Slots", platform.LazyHTTP(Need, New)) }
 // when someone books, and Book re-checks anyway.
 const CacheControl = "public, max-age=30"
 
-type slotJSON struct {
-	Start string `json:"start"`
-	End   string `json:"end"`
-	Staff string `json:"staff"`
-}
+// CacheTTL is how long an instance reuses an answer it computed (shared/slotsvc): short
+// against the 30 s a browser or CDN may reuse it anyway.
+const CacheTTL = 5 * time.Second
 
 // New builds the handler.
 func New(p *platform.Platform) (http.Handler, error) {
 	// Which calendars a staff member has selected is remembered per instance for as long
 	// as a Slots answer may be cached anyway (see slotquery.CalendarIndex).
-	idx := &slotquery.CalendarIndex{TTL: 30 * time.Second}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	svc := &slotsvc.Service{
+		Store: p.Store,
+		Index: &slotquery.CalendarIndex{TTL: 30 * time.Second},
+		Cache: &slotsvc.Cache{TTL: CacheTTL},
+	}
+	return cors.Wrap(p.Env.WidgetOrigins, []string{http.MethodGet, http.MethodHead}, Handler(p, svc)), nil
+}
+
+// Handler is the Slots handler over svc.
+func Handler(p *platform.Platform, svc *slotsvc.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD, OPTIONS")
 			jsonhttp.Error(w, http.StatusMethodNotAllowed, "method_not_allowed", "use GET")
@@ -51,7 +59,11 @@ func New(p *platform.Platform) (http.Handler, error) {
 		if err != nil {
 			var qe *slotquery.QueryError
 			if errors.As(err, &qe) {
-				jsonhttp.Error(w, http.StatusBadRequest, "invalid_"+snake(qe.Param), qe.Error())
+				code := qe.Code
+				if code == "" {
+					code = "invalid_" + snake(qe.Param)
+				}
+				jsonhttp.Error(w, http.StatusBadRequest, code, qe.Error())
 				return
 			}
 			jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", "invalid query")
@@ -62,24 +74,29 @@ func New(p *platform.Platform) (http.Handler, error) {
 			jsonhttp.Error(w, http.StatusServiceUnavailable, "clock_unavailable", "the clock could not be read")
 			return
 		}
-		res, err := slotquery.SlotsWithIndex(r.Context(), p.Store, idx, q, now)
-		if errors.Is(err, slotquery.ErrUnknownStaff) {
+		body, err := svc.Answer(r.Context(), q, now)
+		switch {
+		case errors.Is(err, slotquery.ErrUnknownStaff):
 			jsonhttp.Error(w, http.StatusNotFound, "staff_not_found", "a staff member asked for does not take bookings")
-			return
-		}
-		if err != nil {
+		case errors.Is(err, slotsvc.ErrServiceRequired):
+			jsonhttp.Error(w, http.StatusBadRequest, "service_required", "name a service of the catalogue with serviceId")
+		case errors.Is(err, slotsvc.ErrServiceNotFound):
+			jsonhttp.Error(w, http.StatusNotFound, "service_not_found", "no such service")
+		case errors.Is(err, slotsvc.ErrServiceNotOffered):
+			jsonhttp.Error(w, http.StatusBadRequest, "service_not_offered", "a staff member asked for does not offer this service")
+		case err != nil:
 			p.Log.ErrorContext(r.Context(), "slots: failed", "tenant", q.Tenant, "error", err.Error())
 			jsonhttp.Error(w, http.StatusInternalServerError, "internal", "internal error")
-			return
+		default:
+			w.Header().Set("Cache-Control", CacheControl)
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			w.WriteHeader(http.StatusOK)
+			if r.Method != http.MethodHead {
+				_, _ = w.Write(body)
+			}
 		}
-		out := make([]slotJSON, len(res.Slots))
-		for i, s := range res.Slots {
-			out[i] = slotJSON{Start: s.Start.Format(time.RFC3339), End: s.End.Format(time.RFC3339), Staff: s.Staff}
-		}
-		w.Header().Set("Cache-Control", CacheControl)
-		jsonhttp.Write(w, http.StatusOK, map[string]any{"slots": out})
 	})
-	return cors.Wrap(p.Env.WidgetOrigins, []string{http.MethodGet, http.MethodHead}, h), nil
 }
 
 func snake(param string) string {
