@@ -26,8 +26,9 @@ func init() { functions.HTTP("Slots", platform.LazyHTTP(Need, New)) }
 // when someone books, and Book re-checks anyway.
 const CacheControl = "public, max-age=30"
 
-// CacheTTL is how long an instance reuses an answer it computed (shared/slotsvc): short
-// against the 30 s a browser or CDN may reuse it anyway.
+// CacheTTL bounds how old an answer from an instance's own cache can be
+// (config SLOTS_CACHE_TTL, default 5 s): short against the 30 s a browser or CDN may
+// reuse it anyway.
 const CacheTTL = 5 * time.Second
 
 // New builds the handler.
@@ -37,7 +38,7 @@ func New(p *platform.Platform) (http.Handler, error) {
 	svc := &slotsvc.Service{
 		Store: p.Store,
 		Index: &slotquery.CalendarIndex{TTL: 30 * time.Second},
-		Cache: &slotsvc.Cache{TTL: CacheTTL},
+		Cache: &slotsvc.Cache{TTL: min(p.Env.SlotsCacheTTL, CacheTTL)},
 	}
 	return cors.Wrap(p.Env.WidgetOrigins, []string{http.MethodGet, http.MethodHead}, Handler(p, svc)), nil
 }

@@ -54,6 +54,9 @@ type Env struct {
 	ChannelTTL         time.Duration // CHANNEL_TTL (default 7 days, Google's maximum for events)
 	ChannelRenewMargin time.Duration // CHANNEL_RENEW_MARGIN (default 24h)
 	ExportFields       []string      // EXPORT_FIELDS: what a booking writes into Google (default service,customerName)
+	// SlotsCacheTTL is how long a Slots instance reuses an answer it computed
+	// (SLOTS_CACHE_TTL, default 5s; zero, as in an Env built by hand, disables the cache).
+	SlotsCacheTTL time.Duration
 }
 
 // Load reads the configuration through lookup (os.LookupEnv in production).
@@ -126,6 +129,7 @@ func Load(lookup func(string) (string, bool)) (Env, error) {
 	e.FullResyncInterval = dur("FULL_RESYNC_INTERVAL", 24*time.Hour)
 	e.ChannelTTL = dur("CHANNEL_TTL", 7*24*time.Hour)
 	e.ChannelRenewMargin = dur("CHANNEL_RENEW_MARGIN", 24*time.Hour)
+	e.SlotsCacheTTL = dur("SLOTS_CACHE_TTL", 5*time.Second)
 	for _, f := range e.ExportFields {
 		if !ExportField(f) {
 			errs = append(errs, fmt.Errorf("EXPORT_FIELDS: unknown field %q (allowed: service, customerName, customerEmail)", f))
