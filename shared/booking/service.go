@@ -161,6 +161,11 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 	}
 	if len(o.Quotas) > 0 {
 		denied, err := s.Store.TakeQuota(ctx, in.Tenant, o.Quotas, now)
+		if err != nil && contention(err) {
+			// So many bookings of this tenant at once that the counters keep aborting:
+			// a limit of its own, answered like the others (never a 5xx).
+			return nil, &LimitError{Dimension: "tenant", Window: "second", RetryAfter: time.Second}
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -19,6 +19,7 @@ import (
 	"cloud.google.com/go/firestore"
 	"cloud.google.com/go/pubsub/v2"
 	secretmanager "cloud.google.com/go/secretmanager/apiv1"
+	"google.golang.org/api/option"
 
 	"github.com/belbo/calsync/shared/accounts"
 	"github.com/belbo/calsync/shared/clock"
@@ -52,6 +53,9 @@ type Deps struct {
 	LogWriter io.Writer
 	HTTP      *http.Client
 	Clock     clock.Clock
+	// FirestoreOptions are added to the Firestore client's options (benchmarks count
+	// document reads with a gRPC interceptor).
+	FirestoreOptions []option.ClientOption
 }
 
 // New builds a platform. It does not contact anything yet: clients connect lazily.
@@ -74,7 +78,7 @@ func New(ctx context.Context, env config.Env, d Deps) (*Platform, error) {
 			p.Clock = clock.URL{Addr: env.ClockURL, Client: p.HTTP}
 		}
 	}
-	fs, err := firestore.NewClient(ctx, env.Project)
+	fs, err := firestore.NewClient(ctx, env.Project, d.FirestoreOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("firestore client: %w", err)
 	}

@@ -46,8 +46,15 @@ func (s *Store) quotaRef(t string, q Quota, start time.Time) *firestore.Document
 	return s.Tenant(t).Collection("bookingQuota").Doc(fmt.Sprintf("%s_%s_%d", q.Dimension, shortHash(t+"\x00"+q.Dimension+"\x00"+q.Key, 32), start.Unix()))
 }
 
-// TakeQuota checks every quota at now in one transaction: if any is exhausted it answers
-// the one whose window ends last (and takes nothing); otherwise it counts one against each and answers nil.
+// TakeQuota checks every quota at now and, if none is exhausted, counts one against
+// each; if any is exhausted it answers the one whose window ends last and counts nothing.
+//
+// The check is one GetAll outside any transaction and the count one batch of
+// server-side increments, so requests never lock or abort each other on the shared
+// counters (a tenant's and a staff member's are written by every booking): under a
+// flood, refused requests only read. The price is that requests racing for the last
+// unit of one key can overshoot its limit by at most the number of them in flight at
+// that moment.
 func (s *Store) TakeQuota(ctx context.Context, t string, qs []Quota, now time.Time) (*QuotaDenied, error) {
 	refs := make([]*firestore.DocumentRef, len(qs))
 	ends := make([]time.Time, len(qs))
@@ -55,38 +62,44 @@ func (s *Store) TakeQuota(ctx context.Context, t string, qs []Quota, now time.Ti
 		start, end := QuotaWindow(now, q.Window)
 		refs[i], ends[i] = s.quotaRef(t, q, start), end
 	}
-	var denied *QuotaDenied
-	err := s.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		denied = nil
-		snaps, err := tx.GetAll(refs)
-		if err != nil {
-			return fmt.Errorf("read booking quota: %w", err)
-		}
-		counts := make([]int, len(qs))
-		for i, sn := range snaps {
-			if sn.Exists() {
-				var d quotaDoc
-				if err := sn.DataTo(&d); err != nil {
-					return fmt.Errorf("decode booking quota: %w", err)
-				}
-				counts[i] = d.Count
-			}
-			if counts[i] >= qs[i].Limit && (denied == nil || ends[i].After(denied.WindowEnd)) {
-				denied = &QuotaDenied{Quota: qs[i], WindowEnd: ends[i]}
-			}
-		}
-		if denied != nil {
-			return nil
-		}
-		for i, ref := range refs {
-			if err := tx.Set(ref, quotaDoc{Count: counts[i] + 1, Dimension: qs[i].Dimension, WindowEnd: ends[i], ExpireAt: ends[i].Add(24 * time.Hour)}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	snaps, err := s.FS.GetAll(ctx, refs)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read booking quota: %w", err)
 	}
-	return denied, nil
+	var denied *QuotaDenied
+	for i, sn := range snaps {
+		count := 0
+		if sn.Exists() {
+			var d quotaDoc
+			if err := sn.DataTo(&d); err != nil {
+				return nil, fmt.Errorf("decode booking quota: %w", err)
+			}
+			count = d.Count
+		}
+		if count >= qs[i].Limit && (denied == nil || ends[i].After(denied.WindowEnd)) {
+			denied = &QuotaDenied{Quota: qs[i], WindowEnd: ends[i]}
+		}
+	}
+	if denied != nil {
+		return denied, nil
+	}
+	batch := s.FS.BulkWriter(ctx)
+	jobs := make([]*firestore.BulkWriterJob, len(refs))
+	for i, ref := range refs {
+		jobs[i], err = batch.Set(ref, map[string]any{
+			"count": firestore.Increment(1), "dimension": qs[i].Dimension,
+			"windowEnd": ends[i], "expireAt": ends[i].Add(24 * time.Hour),
+		}, firestore.MergeAll)
+		if err != nil {
+			batch.End()
+			return nil, fmt.Errorf("count booking quota: %w", err)
+		}
+	}
+	batch.End()
+	for _, j := range jobs {
+		if _, err := j.Results(); err != nil {
+			return nil, fmt.Errorf("count booking quota: %w", err)
+		}
+	}
+	return nil, nil
 }
