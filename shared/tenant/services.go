@@ -26,7 +26,7 @@ type Service struct {
 // Bounds of the catalogue.
 const (
 	MaxServices        = 100 // per tenant
-	MaxServiceStaff    = 50  // staff members per service (also the staff=any cap of Slots)
+	MaxServiceStaff    = 20  // staff members per service (= slotquery.MaxAnyStaff, the staff=any cap of Slots)
 	MaxServiceNameLen  = 100 // characters
 	MinServiceDuration = 5   // minutes
 	MaxServiceDuration = 480
