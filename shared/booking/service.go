@@ -89,8 +89,9 @@ type Service struct {
 	// so how long it holds the staff member's local lock (default 10 s); then it answers
 	// ErrContended.
 	ContentionDeadline time.Duration
-	// LockWait bounds how long Create waits for the local lock (default 5 s); then it
-	// answers ErrContended.
+	// LockWait bounds how long Create waits for the local lock (default 20 s); then it
+	// answers ErrContended. The queue behind one staff member is itself bounded by the
+	// booking limits, which are taken before the lock.
 	LockWait time.Duration
 	// NewIDs makes a booking's id and cancel token (default NewID, NewCancelToken); tests
 	// fix them to replay a commit whose answer was lost.
@@ -267,7 +268,7 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 	}
 	wait := s.LockWait
 	if wait <= 0 {
-		wait = 5 * time.Second
+		wait = 20 * time.Second
 	}
 	unlock, err := locks.lock(ctx, in.Tenant+"/"+in.Staff, wait)
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 )
 
 // Booking quotas are fixed-window counters shared by every instance:
-// tenants/{t}/bookingQuota/{dimension}_{hash of key}_{window start}. A document holds
+// tenants/{t}/bookingQuota/{dimension}_{hash of key}_{window length}s_{window start}. A document holds
 // the count of the window, its end, and expireAt (end + 1 day) for a Firestore TTL
 // policy to delete it. The key (a client address, a customer e-mail) is stored only as
 // a SHA-256 prefix, never in the clear.
@@ -43,7 +43,9 @@ func QuotaWindow(now time.Time, w time.Duration) (time.Time, time.Time) {
 }
 
 func (s *Store) quotaRef(t string, q Quota, start time.Time) *firestore.DocumentRef {
-	return s.Tenant(t).Collection("bookingQuota").Doc(fmt.Sprintf("%s_%s_%d", q.Dimension, shortHash(t+"\x00"+q.Dimension+"\x00"+q.Key, 32), start.Unix()))
+	// The window's length is part of the id: an hour and a day that start at the same
+	// instant (midnight UTC) are different counters.
+	return s.Tenant(t).Collection("bookingQuota").Doc(fmt.Sprintf("%s_%s_%ds_%d", q.Dimension, shortHash(t+"\x00"+q.Dimension+"\x00"+q.Key, 32), int64(q.Window/time.Second), start.Unix()))
 }
 
 // TakeQuota checks every quota at now and, if none is exhausted, counts one against
