@@ -7,14 +7,13 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
-	"github.com/belbo/calsync/shared/availability"
 	"github.com/belbo/calsync/shared/booking"
 	"github.com/belbo/calsync/shared/booking/cors"
+	"github.com/belbo/calsync/shared/httperr"
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/platform"
 )
@@ -78,37 +77,14 @@ type Created struct {
 	CancelToken string `json:"cancelToken"`
 }
 
-// WriteCreateError maps booking errors to the API's answers (shared with Manage).
-func WriteCreateError(p *platform.Platform, w http.ResponseWriter, r *http.Request, err error) {
-	var ve *availability.ValidationError
-	var le *booking.LimitError
-	switch {
-	case errors.Is(err, booking.ErrTaken):
-		jsonhttp.Error(w, http.StatusConflict, "slot_taken", "This time was just booked by someone else. Please choose another slot.")
-	case errors.Is(err, booking.ErrContended):
-		jsonhttp.Error(w, http.StatusConflict, "slot_taken", "This time is being booked by someone else right now. Please choose another slot.")
-	case errors.Is(err, booking.ErrNotBookable):
-		jsonhttp.Error(w, http.StatusNotFound, "staff_not_found", "this staff member does not take bookings")
-	case errors.Is(err, booking.ErrServiceRequired):
-		jsonhttp.Error(w, http.StatusBadRequest, "service_required", "name a service of the catalogue with serviceId")
-	case errors.Is(err, booking.ErrServiceNotFound):
-		jsonhttp.Error(w, http.StatusNotFound, "service_not_found", "no such service")
-	case errors.Is(err, booking.ErrServiceNotOffered):
-		jsonhttp.Error(w, http.StatusBadRequest, "service_not_offered", "this staff member does not offer this service")
-	case errors.As(err, &le):
-		secs := int((le.RetryAfter + time.Second - 1) / time.Second)
-		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
-		jsonhttp.Error(w, http.StatusTooManyRequests, "rate_limited", "Too many bookings ("+le.Dimension+", per "+le.Window+"). Please try again later.")
-	case errors.As(err, &ve):
-		jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", ve.Error())
-	default:
-		if fe, ok := booking.IsFieldError(err); ok {
-			jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", fe.Error())
-			return
-		}
-		p.Log.ErrorContext(r.Context(), "book: failed", "error", err.Error())
-		jsonhttp.Error(w, http.StatusInternalServerError, "internal", "internal error")
+// writeError answers a booking error through the shared mapping; anything else is logged
+// and answered 500.
+func writeError(p *platform.Platform, w http.ResponseWriter, r *http.Request, what string, err error) {
+	if httperr.Write(w, err) {
+		return
 	}
+	p.Log.ErrorContext(r.Context(), what, "error", err.Error())
+	jsonhttp.Error(w, http.StatusInternalServerError, "internal", "internal error")
 }
 
 func create(p *platform.Platform, svc *booking.Service, w http.ResponseWriter, r *http.Request) {
@@ -118,18 +94,17 @@ func create(p *platform.Platform, svc *booking.Service, w http.ResponseWriter, r
 	}
 	in, err := booking.ParseRequest(body)
 	if err != nil {
-		WriteCreateError(p, w, r, err)
+		writeError(p, w, r, "book: failed", err)
 		return
 	}
-	now, err := p.Now(r.Context())
-	if err != nil {
-		jsonhttp.Error(w, http.StatusServiceUnavailable, "clock_unavailable", "the clock could not be read")
+	now, ok := httperr.Now(w, r, p.Now)
+	if !ok {
 		return
 	}
 	client := booking.Client{IP: booking.ClientIP(r.Header.Get("X-Forwarded-For"), r.RemoteAddr, TrustedProxyHops)}
 	c, err := svc.Book(r.Context(), in, client, now)
 	if err != nil {
-		WriteCreateError(p, w, r, err)
+		writeError(p, w, r, "book: failed", err)
 		return
 	}
 	jsonhttp.Write(w, http.StatusCreated, Created{
@@ -147,14 +122,12 @@ func cancel(p *platform.Platform, svc *booking.Service, w http.ResponseWriter, r
 		jsonhttp.Fail(w, err)
 		return
 	}
-	now, err := p.Now(r.Context())
-	if err != nil {
-		jsonhttp.Error(w, http.StatusServiceUnavailable, "clock_unavailable", "the clock could not be read")
+	now, ok := httperr.Now(w, r, p.Now)
+	if !ok {
 		return
 	}
 	switch err := svc.Cancel(r.Context(), body.ID, body.CancelToken, now); {
-	case errors.Is(err, booking.ErrNotFound):
-		jsonhttp.Error(w, http.StatusNotFound, "booking_not_found", "no booking matches this id and cancel token")
+	case httperr.Write(w, err):
 	case err != nil:
 		p.Log.ErrorContext(r.Context(), "book: cancel failed", "booking", body.ID, "error", err.Error())
 		jsonhttp.Error(w, http.StatusInternalServerError, "internal", "internal error")

@@ -22,7 +22,7 @@ func BenchmarkWebhookFirestore(b *testing.B) {
 		b.Fatal(err)
 	}
 	var published atomic.Int64
-	h := &Handler{Channels: FirestoreChannels(fs), Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	h := &Handler{Channels: store.New(fs).LookupChannel, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Publish: func(context.Context, string, any) error { published.Add(1); return nil }}
 	errs := loadWebhook(b, h, 32)
 	if errs > 0 || published.Load() != int64(b.N) {

@@ -1,5 +1,5 @@
 // Package calendarwebhook is the CalendarWebhook function. It receives Google's push
-// notifications and publishes one sync message per change (DESIGN.md "Push").
+// notifications and publishes one sync message per change (docs/design.md "Flows", Push).
 //
 // Per request: headers only (the body is never read), one Firestore read
 // (channels/{X-Goog-Channel-ID}), a constant-time comparison of the SHA-256 of
@@ -17,18 +17,12 @@ package calendarwebhook
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
 
-	"cloud.google.com/go/firestore"
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/logging"
@@ -36,7 +30,6 @@ import (
 	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/store"
 	"github.com/belbo/calsync/shared/topology"
-	"github.com/belbo/calsync/shared/watch"
 )
 
 // Need lists the configuration CalendarWebhook needs.
@@ -44,37 +37,16 @@ var Need = []string{}
 
 func init() { functions.HTTP("CalendarWebhook", platform.LazyHTTP(Need, New)) }
 
-// Publisher sends a Pub/Sub message (platform.Publish).
-type Publisher func(ctx context.Context, topic string, v any) error
-
 // Handler serves notifications.
 type Handler struct {
 	Channels func(ctx context.Context, id string) (*store.ChannelLookup, error) // nil, nil = unknown
-	Publish  Publisher
+	Publish  messages.Publisher
 	Log      *slog.Logger
 }
 
 // New builds the handler.
 func New(p *platform.Platform) (http.Handler, error) {
-	return &Handler{Channels: FirestoreChannels(p.Store.FS), Publish: p.Publish, Log: p.Log}, nil
-}
-
-// FirestoreChannels reads channels/{id}: one document read.
-func FirestoreChannels(fs *firestore.Client) func(ctx context.Context, id string) (*store.ChannelLookup, error) {
-	return func(ctx context.Context, id string) (*store.ChannelLookup, error) {
-		snap, err := fs.Collection("channels").Doc(id).Get(ctx)
-		if status.Code(err) == codes.NotFound {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		var l store.ChannelLookup
-		if err := snap.DataTo(&l); err != nil {
-			return nil, nil // a lookup we cannot read is no channel of ours
-		}
-		return &l, nil
-	}
+	return &Handler{Channels: p.Store.LookupChannel, Publish: p.Publish, Log: p.Log}, nil
 }
 
 // Outcomes logged as webhook.notification.
@@ -138,68 +110,4 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	outcome = OutcomePublished
 	w.WriteHeader(http.StatusOK)
-}
-
-// TokenMatches compares sha256(token) with the stored hex hash in constant time.
-func TokenMatches(token, hash string) bool {
-	want, err := hex.DecodeString(hash)
-	if err != nil || len(want) != sha256.Size {
-		return false
-	}
-	got := sha256.Sum256([]byte(token))
-	return subtle.ConstantTimeCompare(got[:], want) == 1
-}
-
-// Resource states.
-const (
-	StateSync      = "sync"
-	StateExists    = "exists"
-	StateNotExists = "not_exists"
-)
-
-// Notification is what the headers of one push say.
-type Notification struct {
-	ChannelID, Token, ResourceID, State string
-}
-
-// ErrHeaders is wrapped by every header error.
-var ErrHeaders = errors.New("bad notification headers")
-
-const maxHeader = 512
-
-// ParseHeaders validates a push notification's headers. It never panics.
-func ParseHeaders(h http.Header) (Notification, error) {
-	n := Notification{
-		ChannelID:  h.Get("X-Goog-Channel-Id"),
-		Token:      h.Get("X-Goog-Channel-Token"),
-		ResourceID: h.Get("X-Goog-Resource-Id"),
-		State:      h.Get("X-Goog-Resource-State"),
-	}
-	if !validChannelID(n.ChannelID) {
-		return Notification{}, errors.Join(ErrHeaders, errors.New("X-Goog-Channel-ID is not a channel id this product creates"))
-	}
-	switch n.State {
-	case StateSync, StateExists, StateNotExists:
-	default:
-		return Notification{}, errors.Join(ErrHeaders, errors.New("X-Goog-Resource-State must be sync, exists or not_exists"))
-	}
-	if n.ResourceID == "" || len(n.ResourceID) > maxHeader || !printable(n.ResourceID) {
-		return Notification{}, errors.Join(ErrHeaders, errors.New("X-Goog-Resource-ID is missing or invalid"))
-	}
-	if len(n.Token) > maxHeader {
-		return Notification{}, errors.Join(ErrHeaders, errors.New("X-Goog-Channel-Token is too long"))
-	}
-	return n, nil
-}
-
-// validChannelID accepts only ids of the shape the product creates (watch.NewChannelID).
-func validChannelID(s string) bool { return watch.ValidChannelID(s) }
-
-func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }

@@ -1,13 +1,12 @@
 package manage
 
 import (
-	"errors"
 	"io"
 	"net/http"
 	"time"
 
-	"github.com/belbo/calsync/shared/availability"
 	"github.com/belbo/calsync/shared/booking"
+	"github.com/belbo/calsync/shared/httperr"
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/store"
 )
@@ -69,7 +68,7 @@ func (a *api) createBooking(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := booking.DecodeRequest(body)
 	if err != nil {
-		a.createError(w, r, err)
+		a.domainError(w, r, err)
 		return
 	}
 	tenant, staff := r.PathValue("tenant"), r.PathValue("staff")
@@ -80,7 +79,7 @@ func (a *api) createBooking(w http.ResponseWriter, r *http.Request) {
 	req.Tenant, req.Staff = tenant, staff
 	in, err := req.Validate()
 	if err != nil {
-		a.createError(w, r, err)
+		a.domainError(w, r, err)
 		return
 	}
 	now, ok := a.now(w, r)
@@ -89,7 +88,7 @@ func (a *api) createBooking(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := a.bookings().CreateByStaff(r.Context(), in, now)
 	if err != nil {
-		a.createError(w, r, err)
+		a.domainError(w, r, err)
 		return
 	}
 	b := c.Booking
@@ -99,26 +98,8 @@ func (a *api) createBooking(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (a *api) createError(w http.ResponseWriter, r *http.Request, err error) {
-	var ve *availability.ValidationError
-	switch {
-	case errors.Is(err, booking.ErrTaken), errors.Is(err, booking.ErrContended):
-		jsonhttp.Error(w, http.StatusConflict, "slot_taken", "This time is not free (outside working hours, off the slot grid, in the past, or already booked).")
-	case errors.Is(err, booking.ErrNotBookable):
-		jsonhttp.Error(w, http.StatusNotFound, "availability_not_set", "this staff member has no availability rules")
-	case errors.Is(err, booking.ErrServiceRequired):
-		jsonhttp.Error(w, http.StatusBadRequest, "service_required", "give serviceId, or durationMin and service")
-	case errors.Is(err, booking.ErrServiceNotFound):
-		jsonhttp.Error(w, http.StatusNotFound, "service_not_found", "no such service")
-	case errors.Is(err, booking.ErrServiceNotOffered):
-		jsonhttp.Error(w, http.StatusBadRequest, "service_not_offered", "this staff member does not offer this service")
-	case errors.As(err, &ve):
-		jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", ve.Error())
-	default:
-		if fe, ok := booking.IsFieldError(err); ok {
-			jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", fe.Error())
-			return
-		}
+func (a *api) domainError(w http.ResponseWriter, r *http.Request, err error) {
+	if !httperr.Write(w, err) {
 		a.fail(w, r, err)
 	}
 }
@@ -129,12 +110,8 @@ func (a *api) cancelBooking(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := a.bookings().CancelByStaff(r.Context(), r.PathValue("tenant"), r.PathValue("staff"), r.PathValue("booking"), now)
-	if errors.Is(err, booking.ErrNotFound) {
-		jsonhttp.Error(w, http.StatusNotFound, "booking_not_found", "no such booking")
-		return
-	}
 	if err != nil {
-		a.fail(w, r, err)
+		a.domainError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

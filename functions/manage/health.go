@@ -8,12 +8,11 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/belbo/calsync/shared/connect"
 	"github.com/belbo/calsync/shared/health"
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/logging"
 	"github.com/belbo/calsync/shared/store"
-	"github.com/belbo/calsync/shared/topology"
+	"github.com/belbo/calsync/shared/syncer"
 )
 
 // EventResync is logged for every accepted resync request.
@@ -60,47 +59,24 @@ func (a *api) resync(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if c.Status != store.StatusActive {
-		jsonhttp.Error(w, http.StatusConflict, "connection_inactive", "the connection needs to be reconnected first")
-		return
-	}
 	ctx := r.Context()
-	var cals []*store.Calendar
-	if body.CalendarID != "" {
-		cal, err := a.connect().FindCalendar(ctx, c, body.CalendarID)
-		if errors.Is(err, connect.ErrNoCalendar) {
-			jsonhttp.Error(w, http.StatusNotFound, "calendar_not_found", "the connection has no such calendar")
-			return
-		}
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		if !cal.Selected {
-			jsonhttp.Error(w, http.StatusConflict, "calendar_not_selected", "only selected calendars are synced; select it first")
-			return
-		}
-		cals = []*store.Calendar{cal}
-	} else {
-		var err error
-		if cals, err = a.p.Store.ListCalendars(ctx, c.Tenant, c.Staff, c.ID); err != nil {
-			a.fail(w, r, err)
-			return
-		}
-	}
-	msgs := health.ResyncMessages(c, cals, "", body.Full)
-	for _, m := range msgs {
-		if err := a.p.Publish(ctx, topology.CalendarSync, m); err != nil {
-			a.fail(w, r, err)
-			return
-		}
-	}
-	reason := health.ReasonSafetySync
-	if body.Full {
-		reason = health.ReasonFullSync
+	n, reason, err := syncer.Resync(ctx, a.p.Store, a.p.Publish, c, body.CalendarID, body.Full)
+	switch {
+	case errors.Is(err, syncer.ErrConnectionInactive):
+		jsonhttp.Error(w, http.StatusConflict, "connection_inactive", err.Error())
+		return
+	case errors.Is(err, syncer.ErrNoCalendar):
+		jsonhttp.Error(w, http.StatusNotFound, "calendar_not_found", err.Error())
+		return
+	case errors.Is(err, syncer.ErrNotSelected):
+		jsonhttp.Error(w, http.StatusConflict, "calendar_not_selected", err.Error())
+		return
+	case err != nil:
+		a.fail(w, r, err)
+		return
 	}
 	logging.Event(ctx, a.p.Log, EventResync,
 		slog.String("tenant", c.Tenant), slog.String("staff", c.Staff), slog.String("connection", c.ID),
-		slog.String("reason", reason), slog.Int("published", len(msgs)), slog.String("outcome", "ok"))
-	jsonhttp.Write(w, http.StatusAccepted, map[string]any{"published": len(msgs), "reason": reason})
+		slog.String("reason", reason), slog.Int("published", n), slog.String("outcome", "ok"))
+	jsonhttp.Write(w, http.StatusAccepted, map[string]any{"published": n, "reason": reason})
 }

@@ -5,14 +5,19 @@ package manage
 
 import (
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
+	"github.com/belbo/calsync/shared/connect"
+	"github.com/belbo/calsync/shared/httperr"
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/platform"
+	"github.com/belbo/calsync/shared/store"
 )
 
 // Need lists the configuration Manage needs.
@@ -93,4 +98,43 @@ func (a *api) scoped(h http.HandlerFunc) http.Handler {
 		}
 		h(w, r)
 	})
+}
+
+func (a *api) connect() *connect.Service { return connect.New(a.p) }
+
+func (a *api) now(w http.ResponseWriter, r *http.Request) (time.Time, bool) {
+	return httperr.Now(w, r, a.p.Now)
+}
+
+// connection loads the path's connection, answering 404 when it is not this staff
+// member's (tenant isolation: the path is the only way in).
+func (a *api) connection(w http.ResponseWriter, r *http.Request) (*store.Connection, bool) {
+	c, err := a.p.Store.GetConnection(r.Context(), r.PathValue("tenant"), r.PathValue("staff"), r.PathValue("conn"))
+	if errors.Is(err, store.ErrNotFound) {
+		jsonhttp.Error(w, http.StatusNotFound, "connection_not_found", "no such connection for this staff member")
+		return nil, false
+	}
+	if err != nil {
+		a.fail(w, r, err)
+		return nil, false
+	}
+	return c, true
+}
+
+// connectionNow loads the path's connection and reads the clock, answering on failure.
+func (a *api) connectionNow(w http.ResponseWriter, r *http.Request) (*store.Connection, time.Time, bool) {
+	c, ok := a.connection(w, r)
+	if !ok {
+		return nil, time.Time{}, false
+	}
+	now, ok := a.now(w, r)
+	return c, now, ok
+}
+
+func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var p *jsonhttp.Problem
+	if !errors.As(err, &p) {
+		a.p.Log.ErrorContext(r.Context(), "manage: request failed", "path", r.URL.Path, "error", err.Error())
+	}
+	jsonhttp.Fail(w, err)
 }

@@ -1,5 +1,5 @@
 // Package renewchannels is the RenewChannels function. It renews watch channels and
-// enqueues safety-net syncs (DESIGN.md "Renew", docs/renewal.md).
+// enqueues safety-net syncs (docs/renewal.md).
 //
 // Cloud Scheduler publishes a tick (any payload) to renew-channels every few minutes; the
 // tick queries for connections with work and publishes one {tenant,staff,connection}

@@ -11,6 +11,7 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"github.com/belbo/calsync/shared/booking/cors"
+	"github.com/belbo/calsync/shared/httperr"
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/slotquery"
@@ -70,21 +71,13 @@ func Handler(p *platform.Platform, svc *slotsvc.Service) http.Handler {
 			jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", "invalid query")
 			return
 		}
-		now, err := p.Now(r.Context())
-		if err != nil {
-			jsonhttp.Error(w, http.StatusServiceUnavailable, "clock_unavailable", "the clock could not be read")
+		now, ok := httperr.Now(w, r, p.Now)
+		if !ok {
 			return
 		}
 		body, err := svc.Answer(r.Context(), q, now)
 		switch {
-		case errors.Is(err, slotquery.ErrUnknownStaff):
-			jsonhttp.Error(w, http.StatusNotFound, "staff_not_found", "a staff member asked for does not take bookings")
-		case errors.Is(err, slotsvc.ErrServiceRequired):
-			jsonhttp.Error(w, http.StatusBadRequest, "service_required", "name a service of the catalogue with serviceId")
-		case errors.Is(err, slotsvc.ErrServiceNotFound):
-			jsonhttp.Error(w, http.StatusNotFound, "service_not_found", "no such service")
-		case errors.Is(err, slotsvc.ErrServiceNotOffered):
-			jsonhttp.Error(w, http.StatusBadRequest, "service_not_offered", "a staff member asked for does not offer this service")
+		case httperr.Write(w, err):
 		case err != nil:
 			p.Log.ErrorContext(r.Context(), "slots: failed", "tenant", q.Tenant, "error", err.Error())
 			jsonhttp.Error(w, http.StatusInternalServerError, "internal", "internal error")

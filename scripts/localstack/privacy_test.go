@@ -15,7 +15,7 @@ import (
 // TestPrivacyPromises drives connect → select → push-driven sync → disconnect and then
 // scans every Firestore document and every log line the system wrote:
 //   - no refresh or access token in plaintext, no profile picture URL anywhere;
-//   - no attendees, locations or other event fields DESIGN.md does not list;
+//   - no attendees, locations or other event fields the privacy promise does not list (docs/design.md);
 //   - no e-mail address, event title or details in any log line;
 //   - after disconnect nothing of the connection is left.
 func TestPrivacyPromises(t *testing.T) {
@@ -70,7 +70,7 @@ func TestPrivacyPromises(t *testing.T) {
 		_ = json.Unmarshal([]byte(doc), &m)
 		for k := range m {
 			if !allowed[k] {
-				t.Errorf("event document %s has field %q, which DESIGN.md does not list", path, k)
+				t.Errorf("event document %s has field %q, which the privacy promise does not list", path, k)
 			}
 		}
 	}

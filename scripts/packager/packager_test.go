@@ -27,7 +27,7 @@ func TestArchivesBuildLikeTheBuildpack(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(names) < 8 {
-		t.Fatalf("found %d functions, want at least the 8 of API.md: %v", len(names), names)
+		t.Fatalf("found %d functions, want at least the 8 deployed functions: %v", len(names), names)
 	}
 	mod, err := os.ReadFile(filepath.Join(root, "go.mod"))
 	if err != nil {

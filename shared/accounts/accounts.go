@@ -89,7 +89,7 @@ func (s *Service) Open(ctx context.Context, conn *store.Connection) (*Session, e
 func (s *Service) MarkReauth(ctx context.Context, conn *store.Connection, now time.Time) error {
 	ref := s.Store.Connection(conn.Tenant, conn.Staff, conn.ID)
 	changed, stale := false, false
-	err := s.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := s.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		snap, err := tx.Get(ref)
 		if err != nil {
 			return err

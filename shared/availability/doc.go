@@ -8,7 +8,7 @@
 // imports only the standard library. (Time zones come from the system's zoneinfo with
 // the tzdata embedded by time/tzdata as fallback; each zone is loaded once per process.)
 //
-// # Semantics (DESIGN.md, "Slot semantics")
+// # Semantics (summarised in docs/design.md, "Slot semantics")
 //
 // Working ranges are wall-clock "HH:MM" times in Rules.TimeZone on each local date;
 // an override replaces a date's weekly ranges (no ranges = closed). A range covers, in

@@ -36,7 +36,7 @@ var weekdayIndex = map[string]time.Weekday{
 }
 
 // Rules are one staff member's availability rules. The JSON shape is the body of
-// GET/PUT /availability in API.md.
+// GET/PUT /availability in docs/api.md.
 type Rules struct {
 	// TimeZone is an IANA zone name such as "Europe/Berlin". Working ranges,
 	// overrides and all-day events are read in this zone.

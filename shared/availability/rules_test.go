@@ -22,7 +22,7 @@ func TestDefaultIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The JSON shape of API.md.
+	// The JSON shape of docs/api.md.
 	for _, k := range []string{`"timeZone":"Europe/Berlin"`, `"mon":[{"start":"09:00","end":"17:00"}]`, `"sat":[]`, `"overrides":[]`,
 		`"bufferBeforeMin":0`, `"bufferAfterMin":0`, `"minNoticeMin":60`, `"horizonDays":60`, `"stepMin":30`} {
 		if !strings.Contains(string(b), k) {

@@ -207,7 +207,7 @@ func (x *Exporter) upsert(ctx context.Context, b *store.Booking, now time.Time) 
 	// Record "exported" only while the booking is still confirmed: a cancel that committed
 	// after the re-read above has its own delete, whose "deleted" must not be overwritten.
 	ref := x.Store.Bookings(b.Tenant, b.Staff).Doc(b.ID)
-	err = x.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err = x.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		snap, err := tx.Get(ref)
 		if err != nil {
 			return err

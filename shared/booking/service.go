@@ -74,13 +74,10 @@ func (e *LimitError) Error() string {
 	return "booking limit per " + e.Dimension + " and " + e.Window + " reached"
 }
 
-// Publisher sends a Pub/Sub message (platform.Platform.Publish).
-type Publisher func(ctx context.Context, topic string, v any) error
-
 // Service creates and cancels bookings.
 type Service struct {
 	Store   *store.Store
-	Publish Publisher
+	Publish messages.Publisher
 	// Local serialises this process's booking transactions per staff member, so one
 	// instance never races itself on Firestore (nil: a process-wide registry). Correctness
 	// across instances still comes from the transaction alone.
@@ -125,7 +122,7 @@ func lockRefs(st *store.Store, tenant, staff string, from, to time.Time) []*fire
 	var refs []*firestore.DocumentRef
 	d := time.Date(from.UTC().Year(), from.UTC().Month(), from.UTC().Day(), 0, 0, 0, 0, time.UTC)
 	for ; d.Before(to); d = d.AddDate(0, 0, 1) {
-		refs = append(refs, st.Staff(tenant, staff).Collection("bookingLocks").Doc(d.Format("2006-01-02")))
+		refs = append(refs, st.BookingLock(tenant, staff, d))
 	}
 	return refs
 }
@@ -301,7 +298,7 @@ func (s *Service) runContended(ctx context.Context, f func(context.Context, *fir
 	// 30 s, far too slow for a customer waiting on a slot; this loop starts at 10 ms.
 	backoff := 10 * time.Millisecond
 	for {
-		err := s.Store.FS.RunTransaction(ctx, f, firestore.MaxAttempts(1))
+		err := s.Store.RunTransaction(ctx, f, firestore.MaxAttempts(1))
 		if err == nil || !contention(err) {
 			return err
 		}
@@ -354,7 +351,7 @@ func (s *Service) CancelByStaff(ctx context.Context, tenant, staff, id string, n
 
 func (s *Service) cancel(ctx context.Context, tenant, staff, id, token string, now time.Time) error {
 	ref := s.Store.Bookings(tenant, staff).Doc(id)
-	err := s.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := s.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		snap, err := tx.Get(ref)
 		if status.Code(err) == codes.NotFound {
 			return ErrNotFound

@@ -6,7 +6,7 @@
 // "calsyncBooking"). Never kept: attendees, location, attachments, conference data,
 // links, creator/organizer e-mails — they are read only to decide "busy" and dropped.
 //
-// Busy rules (DESIGN.md "Sync"): not cancelled, not transparent, not declined by the
+// Busy rules (docs/design.md "Flows", Sync): not cancelled, not transparent, not declined by the
 // calendar owner (the attendee with self=true), not a workingLocation or birthday event.
 // outOfOffice and focusTime events block time and are busy. The product's own events
 // (bookingId set) are never busy in the index: the booking itself blocks its slot with

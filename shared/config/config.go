@@ -1,9 +1,11 @@
-// Package config reads the environment every function is configured by (the table in
-// README.md is the one list of variables) and validates it once at start.
+// Package config reads the environment every function is configured by and validates it
+// once at start.
 //
-// Each function states which variables it needs (Need); a missing or malformed value is
-// an error at start-up, not at the first request. Secret values are never read here:
-// they come from the secrets package, by name.
+// Each variable is declared once, as a field of Env with its name, default and check in
+// struct tags; Load reads them all and a test holds the README's table (the one list of
+// variables for operators) to them. Each function states which variables it needs (Need);
+// a missing or malformed value is an error at start-up, not at the first request. Secret
+// values are never read here: they come from the secrets package, by name.
 package config
 
 import (
@@ -11,6 +13,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -25,39 +28,46 @@ const (
 	DefaultCalendarEndpoint = "https://www.googleapis.com/calendar/v3/"
 )
 
-// Env is the whole configuration. Zero durations mean "use the default".
+// Env is the whole configuration. Each field names its variable (env), its default when
+// unset or blank (default) and what Need checks (check: required, url, optional-url,
+// urls, local-key; a variable without a check cannot be needed). Durations read from a
+// *_DAYS variable are whole days from 1 to 3650; other durations are Go durations > 0.
 type Env struct {
-	Project               string // GOOGLE_CLOUD_PROJECT
-	FirestoreEmulatorHost string // FIRESTORE_EMULATOR_HOST (local only)
-	PubsubEmulatorHost    string // PUBSUB_EMULATOR_HOST (local only)
+	Project               string `env:"GOOGLE_CLOUD_PROJECT" check:"required"`
+	FirestoreEmulatorHost string `env:"FIRESTORE_EMULATOR_HOST"` // local only
+	PubsubEmulatorHost    string `env:"PUBSUB_EMULATOR_HOST"`    // local only
 
-	AuthURL          string // GOOGLE_AUTH_URL
-	TokenURL         string // GOOGLE_TOKEN_URL
-	RevokeURL        string // GOOGLE_REVOKE_URL
-	UserinfoURL      string // GOOGLE_USERINFO_URL
-	CalendarEndpoint string // GOOGLE_CALENDAR_ENDPOINT
+	AuthURL          string `env:"GOOGLE_AUTH_URL" default:"https://accounts.google.com/o/oauth2/v2/auth" check:"url"`
+	TokenURL         string `env:"GOOGLE_TOKEN_URL" default:"https://oauth2.googleapis.com/token" check:"url"`
+	RevokeURL        string `env:"GOOGLE_REVOKE_URL" default:"https://oauth2.googleapis.com/revoke" check:"url"`
+	UserinfoURL      string `env:"GOOGLE_USERINFO_URL" default:"https://openidconnect.googleapis.com/v1/userinfo" check:"url"`
+	CalendarEndpoint string `env:"GOOGLE_CALENDAR_ENDPOINT" default:"https://www.googleapis.com/calendar/v3/" check:"url"`
 
-	OAuthClientID     string   // OAUTH_CLIENT_ID
-	OAuthRedirectURL  string   // OAUTH_REDIRECT_URL
-	WebhookURL        string   // WEBHOOK_URL
-	AllowedReturnURLs []string // ALLOWED_RETURN_URLS
-	WidgetOrigins     []string // WIDGET_ORIGINS
-	ManageAPIKey      string   // MANAGE_API_KEY (local only; deployed: IAM)
-	ClockURL          string   // CLOCK_URL (local only)
-	SecretsProject    string   // SECRETS_PROJECT (deployed: Secret Manager project; default GOOGLE_CLOUD_PROJECT)
-	LocalSecrets      bool     // true when any SECRET_* variable is set: secrets come from the environment
+	OAuthClientID     string   `env:"OAUTH_CLIENT_ID" check:"required"`
+	OAuthRedirectURL  string   `env:"OAUTH_REDIRECT_URL" check:"url"`
+	WebhookURL        string   `env:"WEBHOOK_URL" check:"url"`
+	AllowedReturnURLs []string `env:"ALLOWED_RETURN_URLS" check:"urls"`
+	WidgetOrigins     []string `env:"WIDGET_ORIGINS"`
+	ManageAPIKey      string   `env:"MANAGE_API_KEY" check:"local-key"` // local only; deployed: IAM
+	ClockURL          string   `env:"CLOCK_URL" check:"optional-url"`   // local only
+	SecretsProject    string   `env:"SECRETS_PROJECT"`                  // Secret Manager project; default GOOGLE_CLOUD_PROJECT
+	// LocalSecrets is true when any SECRET_* variable is set: secrets come from the environment.
+	LocalSecrets bool
 
-	SyncHorizon        time.Duration // SYNC_HORIZON_DAYS (default 400 days ≈ 13 months)
-	SyncPast           time.Duration // SYNC_PAST_DAYS (default 31 days)
-	SafetySyncInterval time.Duration // SAFETY_SYNC_INTERVAL (default 30m)
-	FullResyncInterval time.Duration // FULL_RESYNC_INTERVAL (default 24h)
-	ChannelTTL         time.Duration // CHANNEL_TTL (default 7 days, Google's maximum for events)
-	ChannelRenewMargin time.Duration // CHANNEL_RENEW_MARGIN (default 24h)
-	ExportFields       []string      // EXPORT_FIELDS: what a booking writes into Google (default service,customerName)
-	// SlotsCacheTTL is how long a Slots instance reuses an answer it computed
-	// (SLOTS_CACHE_TTL, default 5s; zero, as in an Env built by hand, disables the cache).
-	SlotsCacheTTL time.Duration
+	SyncHorizon        time.Duration `env:"SYNC_HORIZON_DAYS" default:"400"` // ≈ 13 months
+	SyncPast           time.Duration `env:"SYNC_PAST_DAYS" default:"31"`
+	SafetySyncInterval time.Duration `env:"SAFETY_SYNC_INTERVAL" default:"30m"`
+	FullResyncInterval time.Duration `env:"FULL_RESYNC_INTERVAL" default:"24h"`
+	ChannelTTL         time.Duration `env:"CHANNEL_TTL" default:"168h"` // Google's maximum for events
+	ChannelRenewMargin time.Duration `env:"CHANNEL_RENEW_MARGIN" default:"24h"`
+	ExportFields       []string      `env:"EXPORT_FIELDS" default:"service,customerName"` // what a booking writes into Google
+	// SlotsCacheTTL is how long a Slots instance reuses an answer it computed (zero, as in
+	// an Env built by hand, disables the cache).
+	SlotsCacheTTL time.Duration `env:"SLOTS_CACHE_TTL" default:"5s"`
 }
+
+// localSecretVars are the variables that switch secrets to the environment.
+var localSecretVars = []string{"SECRET_OAUTH_CLIENT_SECRET", "SECRET_STATE_KEY", "SECRET_TOKEN_KEY"}
 
 // Load reads the configuration through lookup (os.LookupEnv in production).
 func Load(lookup func(string) (string, bool)) (Env, error) {
@@ -65,32 +75,20 @@ func Load(lookup func(string) (string, bool)) (Env, error) {
 		v, _ := lookup(k)
 		return strings.TrimSpace(v)
 	}
-	or := func(k, def string) string {
-		if v := get(k); v != "" {
-			return v
+	var e Env
+	var errs []error
+	v := reflect.ValueOf(&e).Elem()
+	for i, f := range reflect.VisibleFields(v.Type()) {
+		name := f.Tag.Get("env")
+		if name == "" {
+			continue
 		}
-		return def
+		raw := get(name)
+		if err := set(v.Field(i), name, raw, f.Tag.Get("default")); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	e := Env{
-		Project:               get("GOOGLE_CLOUD_PROJECT"),
-		FirestoreEmulatorHost: get("FIRESTORE_EMULATOR_HOST"),
-		PubsubEmulatorHost:    get("PUBSUB_EMULATOR_HOST"),
-		AuthURL:               or("GOOGLE_AUTH_URL", DefaultAuthURL),
-		TokenURL:              or("GOOGLE_TOKEN_URL", DefaultTokenURL),
-		RevokeURL:             or("GOOGLE_REVOKE_URL", DefaultRevokeURL),
-		UserinfoURL:           or("GOOGLE_USERINFO_URL", DefaultUserinfoURL),
-		CalendarEndpoint:      or("GOOGLE_CALENDAR_ENDPOINT", DefaultCalendarEndpoint),
-		OAuthClientID:         get("OAUTH_CLIENT_ID"),
-		OAuthRedirectURL:      get("OAUTH_REDIRECT_URL"),
-		WebhookURL:            get("WEBHOOK_URL"),
-		AllowedReturnURLs:     List(get("ALLOWED_RETURN_URLS")),
-		WidgetOrigins:         List(get("WIDGET_ORIGINS")),
-		ManageAPIKey:          get("MANAGE_API_KEY"),
-		ClockURL:              get("CLOCK_URL"),
-		SecretsProject:        get("SECRETS_PROJECT"),
-		ExportFields:          List(or("EXPORT_FIELDS", "service,customerName")),
-	}
-	for _, k := range []string{"SECRET_OAUTH_CLIENT_SECRET", "SECRET_STATE_KEY", "SECRET_TOKEN_KEY"} {
+	for _, k := range localSecretVars {
 		if get(k) != "" {
 			e.LocalSecrets = true
 		}
@@ -98,44 +96,53 @@ func Load(lookup func(string) (string, bool)) (Env, error) {
 	if e.SecretsProject == "" {
 		e.SecretsProject = e.Project
 	}
-	var errs []error
-	days := func(k string, def int) time.Duration {
-		v := get(k)
-		if v == "" {
-			return time.Duration(def) * 24 * time.Hour
-		}
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 3650 {
-			errs = append(errs, fmt.Errorf("%s: want a whole number of days from 1 to 3650, got %q", k, v))
-			return time.Duration(def) * 24 * time.Hour
-		}
-		return time.Duration(n) * 24 * time.Hour
-	}
-	dur := func(k string, def time.Duration) time.Duration {
-		v := get(k)
-		if v == "" {
-			return def
-		}
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			errs = append(errs, fmt.Errorf("%s: want a positive Go duration such as 30m, got %q", k, v))
-			return def
-		}
-		return d
-	}
-	e.SyncHorizon = days("SYNC_HORIZON_DAYS", 400)
-	e.SyncPast = days("SYNC_PAST_DAYS", 31)
-	e.SafetySyncInterval = dur("SAFETY_SYNC_INTERVAL", 30*time.Minute)
-	e.FullResyncInterval = dur("FULL_RESYNC_INTERVAL", 24*time.Hour)
-	e.ChannelTTL = dur("CHANNEL_TTL", 7*24*time.Hour)
-	e.ChannelRenewMargin = dur("CHANNEL_RENEW_MARGIN", 24*time.Hour)
-	e.SlotsCacheTTL = dur("SLOTS_CACHE_TTL", 5*time.Second)
 	for _, f := range e.ExportFields {
 		if !ExportField(f) {
 			errs = append(errs, fmt.Errorf("EXPORT_FIELDS: unknown field %q (allowed: service, customerName, customerEmail)", f))
 		}
 	}
 	return e, errors.Join(errs...)
+}
+
+// set parses one variable's value (or its default, when blank) into a field. A malformed
+// value is an error, and the field keeps the default.
+func set(field reflect.Value, name, raw, def string) error {
+	v := raw
+	if v == "" {
+		v = def
+	}
+	switch field.Interface().(type) {
+	case string:
+		field.SetString(v)
+	case []string:
+		field.Set(reflect.ValueOf(List(v)))
+	case time.Duration:
+		d, err := duration(name, v)
+		if err != nil && raw != "" {
+			d, _ = duration(name, def)
+			field.Set(reflect.ValueOf(d))
+			return err
+		}
+		field.Set(reflect.ValueOf(d))
+	default:
+		panic("config: unsupported field type for " + name)
+	}
+	return nil
+}
+
+func duration(name, v string) (time.Duration, error) {
+	if strings.HasSuffix(name, "_DAYS") {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 3650 {
+			return 0, fmt.Errorf("%s: want a whole number of days from 1 to 3650, got %q", name, v)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s: want a positive Go duration such as 30m, got %q", name, v)
+	}
+	return d, nil
 }
 
 // FromOS loads the process environment.
@@ -172,63 +179,60 @@ func (e Env) Need(names ...string) error {
 	return errors.Join(errs...)
 }
 
+// check applies the check tag of the field that reads name.
 func (e Env) check(name string) error {
-	missing := func(v string) error {
-		if v == "" {
-			return fmt.Errorf("%s is required", name)
+	v := reflect.ValueOf(e)
+	for i, f := range reflect.VisibleFields(v.Type()) {
+		if f.Tag.Get("env") != name || f.Tag.Get("check") == "" {
+			continue
 		}
-		return nil
-	}
-	absURL := func(v string) error {
-		if err := missing(v); err != nil {
-			return err
-		}
-		u, err := url.Parse(v)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return fmt.Errorf("%s must be an absolute http(s) URL, got %q", name, v)
-		}
-		return nil
-	}
-	switch name {
-	case "GOOGLE_CLOUD_PROJECT":
-		return missing(e.Project)
-	case "OAUTH_CLIENT_ID":
-		return missing(e.OAuthClientID)
-	case "OAUTH_REDIRECT_URL":
-		return absURL(e.OAuthRedirectURL)
-	case "WEBHOOK_URL":
-		return absURL(e.WebhookURL)
-	case "GOOGLE_AUTH_URL":
-		return absURL(e.AuthURL)
-	case "GOOGLE_TOKEN_URL":
-		return absURL(e.TokenURL)
-	case "GOOGLE_REVOKE_URL":
-		return absURL(e.RevokeURL)
-	case "GOOGLE_USERINFO_URL":
-		return absURL(e.UserinfoURL)
-	case "GOOGLE_CALENDAR_ENDPOINT":
-		return absURL(e.CalendarEndpoint)
-	case "CLOCK_URL":
-		if e.ClockURL == "" {
+		val := v.Field(i).Interface()
+		switch f.Tag.Get("check") {
+		case "required":
+			return required(name, val.(string))
+		case "url":
+			return absURL(name, val.(string))
+		case "optional-url":
+			if val.(string) == "" {
+				return nil
+			}
+			return absURL(name, val.(string))
+		case "urls":
+			list := val.([]string)
+			if len(list) == 0 {
+				return fmt.Errorf("%s is required", name)
+			}
+			for _, u := range list {
+				if err := absURL(name, u); err != nil {
+					return fmt.Errorf("%s: %q is not an absolute http(s) URL", name, u)
+				}
+			}
+			return nil
+		case "local-key":
+			// Deployed, IAM protects Manage; locally (emulators), a key is mandatory.
+			if e.FirestoreEmulatorHost != "" && len(val.(string)) < 16 {
+				return fmt.Errorf("%s must be at least 16 characters when running locally", name)
+			}
 			return nil
 		}
-		return absURL(e.ClockURL)
-	case "ALLOWED_RETURN_URLS":
-		if len(e.AllowedReturnURLs) == 0 {
-			return fmt.Errorf("%s is required", name)
-		}
-		for _, u := range e.AllowedReturnURLs {
-			if err := absURL(u); err != nil {
-				return fmt.Errorf("%s: %q is not an absolute http(s) URL", name, u)
-			}
-		}
-		return nil
-	case "MANAGE_API_KEY":
-		// Deployed, IAM protects Manage; locally (emulators), a key is mandatory.
-		if e.FirestoreEmulatorHost != "" && len(e.ManageAPIKey) < 16 {
-			return fmt.Errorf("%s must be at least 16 characters when running locally", name)
-		}
-		return nil
 	}
 	return fmt.Errorf("config: unknown variable %s", name)
+}
+
+func required(name, v string) error {
+	if v == "" {
+		return fmt.Errorf("%s is required", name)
+	}
+	return nil
+}
+
+func absURL(name, v string) error {
+	if err := required(name, v); err != nil {
+		return err
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%s must be an absolute http(s) URL, got %q", name, v)
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-// Package messages defines the Pub/Sub messages of API.md and decodes them strictly, from
+// Package messages defines the Pub/Sub messages of docs/api.md and decodes them strictly, from
 // the raw push envelope Pub/Sub sends and from the CloudEvent functions-framework builds
 // of it. A message that cannot be decoded is Permanent: the consumer logs and
 // acknowledges it (and dead-letters a copy), it never retries it forever.
@@ -6,13 +6,20 @@ package messages
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/belbo/calsync/shared/textutil"
 )
+
+// Publisher sends v as a Pub/Sub message to topic (platform.Platform.Publish); every
+// service that publishes takes one.
+type Publisher func(ctx context.Context, topic string, v any) error
 
 // Sync asks for one calendar to be synced (topic calendar-sync).
 type Sync struct {
@@ -99,15 +106,16 @@ func strict(data []byte, v any) error {
 func need(fields map[string]string) error {
 	for name, v := range fields {
 		if !ValidID(v) {
-			return fmt.Errorf("%w: field %s: %s", ErrPermanent, name, strconv.Quote(truncate(v)))
+			return fmt.Errorf("%w: field %s: %s", ErrPermanent, name, strconv.Quote(shorten(v)))
 		}
 	}
 	return nil
 }
 
-func truncate(s string) string {
+// shorten shortens an invalid value quoted in an error (rune-safe, at most 40 bytes).
+func shorten(s string) string {
 	if len(s) > 40 {
-		return s[:40] + "…"
+		return textutil.Truncate(s, 40) + "…"
 	}
 	return s
 }
@@ -124,7 +132,7 @@ func DecodeSync(data []byte) (Sync, error) {
 	switch m.Reason {
 	case "push", "select", "safety", "full":
 	default:
-		return m, fmt.Errorf("decode sync message: %w: reason %s", ErrPermanent, strconv.Quote(truncate(m.Reason)))
+		return m, fmt.Errorf("decode sync message: %w: reason %s", ErrPermanent, strconv.Quote(shorten(m.Reason)))
 	}
 	return m, nil
 }
@@ -139,13 +147,13 @@ func DecodeExport(data []byte) (Export, error) {
 		return m, fmt.Errorf("decode export message: %w", err)
 	}
 	if m.Op != "upsert" && m.Op != "delete" {
-		return m, fmt.Errorf("decode export message: %w: op %s", ErrPermanent, strconv.Quote(truncate(m.Op)))
+		return m, fmt.Errorf("decode export message: %w: op %s", ErrPermanent, strconv.Quote(shorten(m.Op)))
 	}
 	return m, nil
 }
 
 // DecodeRenew parses a renew-channels message: anything that is not a well-formed
-// per-connection request is a scheduler tick (API.md: "any payload").
+// per-connection request is a scheduler tick (docs/api.md: "any payload").
 func DecodeRenew(data []byte) Renew {
 	var m Renew
 	if json.Unmarshal(data, &m) != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/logging"
 	"github.com/belbo/calsync/shared/messages"
+	"github.com/belbo/calsync/shared/textutil"
 )
 
 // HTTPBuilder builds a function's handler from a platform.
@@ -172,7 +173,7 @@ func (p *Platform) Dispatch(ctx context.Context, topic string, body []byte, h Me
 // (so it can be inspected and replayed) and acknowledges it.
 func (p *Platform) deadLetter(ctx context.Context, topic string, env messages.Envelope, cause error) error {
 	p.Log.ErrorContext(ctx, "permanent message failure; dead-lettered and acknowledged", "topic", topic, "messageId", env.Message.MessageID, "error", cause.Error())
-	attrs := map[string]string{"calsyncSourceTopic": topic, "calsyncError": truncate(cause.Error(), 300)}
+	attrs := map[string]string{"calsyncSourceTopic": topic, "calsyncError": textutil.Truncate(cause.Error(), 300)}
 	for k, v := range env.Message.Attributes {
 		attrs[k] = v
 	}
@@ -181,11 +182,4 @@ func (p *Platform) deadLetter(ctx context.Context, topic string, env messages.En
 		return fmt.Errorf("dead-letter message %s: %w", env.Message.MessageID, err)
 	}
 	return nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

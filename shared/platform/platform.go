@@ -118,7 +118,7 @@ func (p *Platform) Close() {
 		p.PubSub.Close()
 	}
 	if p.Store != nil {
-		p.Store.FS.Close()
+		p.Store.Close()
 	}
 	if p.sm != nil {
 		p.sm.Close()

@@ -120,7 +120,7 @@ func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
 			}
 		}
 	}
-	cals := r.Store.FS.CollectionGroup("calendars")
+	cals := r.Store.AllCalendars()
 	type q struct {
 		field string
 		below time.Time
@@ -139,7 +139,7 @@ func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
 		}
 	}
 	if r.Lists != nil {
-		query := r.Store.FS.CollectionGroup("connections").Where("status", "==", store.StatusActive).
+		query := r.Store.AllConnections().Where("status", "==", store.StatusActive).
 			Where("lastListSyncAt", "<", now.Add(-r.listEvery())).Select("lastListSyncAt")
 		f := add(true)
 		err := r.pages(ctx, query, "lastListSyncAt", &st, func(s *firestore.DocumentSnapshot) { st.ListDue++; f(s) })
@@ -149,6 +149,25 @@ func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
 	}
 	// Connections found only through their calendars: skip those that are not active
 	// (reauth_required calendars keep old timestamps until the staff member reconnects).
+	if err := r.dropInactive(ctx, found, &st); err != nil {
+		return st, err
+	}
+	st.Candidates = len(found)
+	err := r.publishAll(ctx, found, &st)
+	// Renewals first: a failing export requeue (say, a missing index) must not stop them.
+	if xerr := r.requeueExports(ctx, now, &st); xerr != nil {
+		r.log().WarnContext(ctx, "renew tick: requeue of pending exports failed", "error", xerr.Error())
+	}
+	st.DurationMs = time.Since(t0).Milliseconds()
+	r.log().InfoContext(ctx, "renew.tick", "event", "renew.tick", "expiring", st.Expiring, "safetyDue", st.SafetyDue,
+		"fullDue", st.FullDue, "listDue", st.ListDue, "candidates", st.Candidates, "inactive", st.Inactive,
+		"published", st.Published, "exports", st.Exports, "reads", st.Reads, "pages", st.Pages, "durationMs", st.DurationMs)
+	return st, err
+}
+
+// dropInactive reads the connections found only through their calendars (known active
+// false) and keeps only the active ones.
+func (r *Renewer) dropInactive(ctx context.Context, found map[connKey]bool, st *ScanStats) error {
 	var check []connKey
 	for k, active := range found {
 		if !active {
@@ -161,11 +180,11 @@ func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
 		for j, k := range chunk {
 			refs[j] = r.Store.Connection(k.tenant, k.staff, k.conn)
 		}
-		snaps, err := r.Store.FS.GetAll(ctx, refs)
+		snaps, err := r.Store.GetAll(ctx, refs)
 		st.Reads += len(refs)
 		r.Counters.Reads.Add(int64(len(refs)))
 		if err != nil {
-			return st, fmt.Errorf("renew tick: read connections: %w", err)
+			return fmt.Errorf("renew tick: read connections: %w", err)
 		}
 		for j, s := range snaps {
 			status := ""
@@ -182,17 +201,7 @@ func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
 			}
 		}
 	}
-	st.Candidates = len(found)
-	err := r.publishAll(ctx, found, &st)
-	// Renewals first: a failing export requeue (say, a missing index) must not stop them.
-	if xerr := r.requeueExports(ctx, now, &st); xerr != nil {
-		r.log().WarnContext(ctx, "renew tick: requeue of pending exports failed", "error", xerr.Error())
-	}
-	st.DurationMs = time.Since(t0).Milliseconds()
-	r.log().InfoContext(ctx, "renew.tick", "event", "renew.tick", "expiring", st.Expiring, "safetyDue", st.SafetyDue,
-		"fullDue", st.FullDue, "listDue", st.ListDue, "candidates", st.Candidates, "inactive", st.Inactive,
-		"published", st.Published, "exports", st.Exports, "reads", st.Reads, "pages", st.Pages, "durationMs", st.DurationMs)
-	return st, err
+	return nil
 }
 
 // publishAll sends one renew-channels message per connection, a bounded number at once.
@@ -242,7 +251,7 @@ const ExportStall = 5 * time.Minute
 // the booking to decide, so a second message for a booking that was exported meanwhile
 // does nothing harmful.
 func (r *Renewer) requeueExports(ctx context.Context, now time.Time, st *ScanStats) error {
-	q := r.Store.FS.CollectionGroup("bookings").Where("exportState", "==", "pending").
+	q := r.Store.AllBookings().Where("exportState", "==", "pending").
 		Where("updatedAt", "<", now.Add(-ExportStall)).Select("updatedAt", "tenant", "staff")
 	var msgs []messages.Export
 	err := r.pages(ctx, q, "updatedAt", st, func(s *firestore.DocumentSnapshot) {

@@ -235,8 +235,7 @@ func SlotsWithIndex(ctx context.Context, st *store.Store, idx *CalendarIndex, q 
 	var pre []*firestore.DocumentSnapshot
 	if q.Any {
 		// The staff docs come back whole and are handed to LoadData: no second read.
-		snaps, err := st.FS.Collection("tenants").Doc(q.Tenant).Collection("staff").
-			OrderBy(firestore.DocumentID, firestore.Asc).Limit(MaxAnyStaff).Documents(ctx).GetAll()
+		snaps, err := st.FirstStaff(ctx, q.Tenant, MaxAnyStaff)
 		if err != nil {
 			return res, fmt.Errorf("list staff of %s: %w", q.Tenant, err)
 		}

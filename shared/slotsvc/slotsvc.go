@@ -16,18 +16,20 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/belbo/calsync/shared/booking"
 	"github.com/belbo/calsync/shared/slotquery"
 	"github.com/belbo/calsync/shared/store"
 )
 
+// The errors of Answer are Book's, so both functions answer them alike (httperr).
 var (
 	// ErrServiceRequired: durationMin without serviceId where the tenant does not allow
 	// free-form booking.
-	ErrServiceRequired = errors.New("service required")
+	ErrServiceRequired = booking.ErrServiceRequired
 	// ErrServiceNotFound: no such service in the tenant's catalogue.
-	ErrServiceNotFound = errors.New("service not found")
+	ErrServiceNotFound = booking.ErrServiceNotFound
 	// ErrServiceNotOffered: a staff member asked for does not offer the service.
-	ErrServiceNotOffered = errors.New("service not offered")
+	ErrServiceNotOffered = booking.ErrServiceNotOffered
 )
 
 // Service answers Slots queries.

@@ -1,6 +1,6 @@
 // Package store is the Firestore data model and access layer.
 //
-// It holds exactly what DESIGN.md lists: the account e-mail and subject, the encrypted
+// It holds exactly what the privacy promise lists (docs/design.md "What the product keeps"): the account e-mail and subject, the encrypted
 // refresh token, granted scopes, calendars (id, name, colour), events of selected
 // calendars (id, title, details, start, end) and bookkeeping (sync tokens, channels,
 // leases, timestamps, health). It never stores the profile picture, access tokens,

@@ -30,7 +30,7 @@ func NotFound(err error) bool {
 
 // Staff is tenants/{t}/staff/{s}.
 func (s *Store) Staff(tenant, staff string) *firestore.DocumentRef {
-	return s.FS.Collection("tenants").Doc(tenant).Collection("staff").Doc(staff)
+	return s.StaffMembers(tenant).Doc(staff)
 }
 
 // Connections is the collection of a staff member's connections.
@@ -179,13 +179,10 @@ func (s *Store) ListCalendars(ctx context.Context, tenant, staff, conn string) (
 // DeleteCalendarData deletes a calendar's events and its busy documents (not the calendar
 // document itself) — used on deselect, calendar removal and disconnect.
 func (s *Store) DeleteCalendarData(ctx context.Context, c CalRef) error {
-	if err := s.deleteQuery(ctx, s.Doc(c).Collection("events").Query); err != nil {
+	if err := s.deleteQuery(ctx, s.Events(c).Query); err != nil {
 		return fmt.Errorf("delete events of %s: %w", c, err)
 	}
-	prefix := c.Connection + "_" + c.Calendar + "_"
-	q := s.Busy(c.Tenant, c.Staff).Where(firestore.DocumentID, ">=", s.Busy(c.Tenant, c.Staff).Doc(prefix)).
-		Where(firestore.DocumentID, "<", s.Busy(c.Tenant, c.Staff).Doc(prefix+"\uf8ff"))
-	if err := s.deleteQuery(ctx, q); err != nil {
+	if err := s.deleteQuery(ctx, s.CalendarBusy(c)); err != nil {
 		return fmt.Errorf("delete busy of %s: %w", c, err)
 	}
 	return nil

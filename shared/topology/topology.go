@@ -18,7 +18,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 )
 
-// Topic ids (API.md).
+// Topic ids (docs/api.md "Pub/Sub messages").
 const (
 	CalendarSync   = "calendar-sync"
 	CalendarExport = "calendar-export"

@@ -89,7 +89,7 @@ func (o *Opener) Open(ctx context.Context, cal *calendar.Service, ref store.CalR
 		Tenant:       ref.Tenant, Staff: ref.Staff, Connection: ref.Connection, Calendar: ref.Calendar,
 		TokenHash: ch.TokenHash, ResourceID: ch.ResourceID, Expiry: expiry,
 	}
-	err = o.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err = o.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		if err := tx.Set(o.Store.Channel(id), lookup); err != nil {
 			return err
 		}

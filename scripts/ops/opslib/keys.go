@@ -39,8 +39,7 @@ func (t *Tool) Reencrypt(ctx context.Context, dryRun bool) (*ReencryptReport, er
 		return nil, fmt.Errorf("token key: %w", err)
 	}
 	rep := &ReencryptReport{DryRun: dryRun, LatestVersion: latest}
-	fs := t.P.Store.FS
-	it := fs.CollectionGroup("connections").Documents(ctx)
+	it := t.P.Store.AllConnections().Documents(ctx)
 	defer it.Stop()
 	for {
 		snap, err := it.Next()
@@ -86,7 +85,7 @@ func idPath(ref *firestore.DocumentRef) string {
 
 func (t *Tool) reencryptOne(ctx context.Context, ref *firestore.DocumentRef, dryRun bool) (string, error) {
 	var outcome string
-	err := t.P.Store.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := t.P.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		snap, err := tx.Get(ref)
 		if err != nil {
 			return err

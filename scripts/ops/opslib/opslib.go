@@ -207,7 +207,7 @@ func (t *Tool) connections(ctx context.Context, s Scope) ([]*store.Connection, e
 	case s.Staff != "":
 		return st.ListConnections(ctx, s.Tenant, s.Staff)
 	}
-	q := st.FS.CollectionGroup("connections").Query
+	q := st.AllConnections().Query
 	if !s.All {
 		q = q.Where("tenant", "==", s.Tenant)
 	}

@@ -1,0 +1,72 @@
+package manage
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/belbo/calsync/shared/connect"
+	"github.com/belbo/calsync/shared/jsonhttp"
+	"github.com/belbo/calsync/shared/store"
+)
+
+type calendarJSON struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Color    string `json:"color"`
+	Selected bool   `json:"selected"`
+	Primary  bool   `json:"primary"`
+	Writable bool   `json:"writable"`
+}
+
+func calJSON(c *store.Calendar) calendarJSON {
+	return calendarJSON{ID: c.GoogleID, Name: c.Name, Color: c.Color, Selected: c.Selected, Primary: c.Primary, Writable: c.AccessRole == "owner" || c.AccessRole == "writer"}
+}
+
+func (a *api) listCalendars(w http.ResponseWriter, r *http.Request) {
+	c, now, ok := a.connectionNow(w, r)
+	if !ok {
+		return
+	}
+	cals, fresh, err := a.connect().Calendars(r.Context(), c, now)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	out := make([]calendarJSON, 0, len(cals))
+	for _, cal := range cals {
+		out = append(out, calJSON(cal))
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	jsonhttp.Write(w, http.StatusOK, map[string]any{"calendars": out, "fresh": fresh})
+}
+
+func (a *api) selectCalendar(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Selected *bool `json:"selected"`
+	}
+	if err := jsonhttp.Decode(w, r, 1<<10, &body); err != nil {
+		jsonhttp.Fail(w, err)
+		return
+	}
+	if body.Selected == nil {
+		jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", `body must be {"selected": true|false}`)
+		return
+	}
+	c, now, ok := a.connectionNow(w, r)
+	if !ok {
+		return
+	}
+	cal, err := a.connect().Select(r.Context(), c, r.PathValue("cal"), *body.Selected, now)
+	switch {
+	case errors.Is(err, connect.ErrNoCalendar):
+		jsonhttp.Error(w, http.StatusNotFound, "calendar_not_found", "the connection has no such calendar")
+		return
+	case errors.Is(err, connect.ErrInactive):
+		jsonhttp.Error(w, http.StatusConflict, "connection_inactive", "the connection needs to be reconnected first")
+		return
+	case err != nil:
+		a.fail(w, r, err)
+		return
+	}
+	jsonhttp.Write(w, http.StatusOK, calJSON(cal))
+}

@@ -1,0 +1,27 @@
+package manage
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// The range and page-token refusals of GET …/events (shared/events decides; Manage maps).
+func TestEventsRefusals(t *testing.T) {
+	t.Parallel()
+	base := "/v1/tenants/t1/staff/anna/events"
+	for _, c := range []struct {
+		query string
+		code  string
+	}{
+		{"", "invalid_range"},
+		{"?from=2026-03-01&to=2026-03-02", "invalid_range"},
+		{"?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z", "invalid_range"},
+		{"?from=2026-01-01T00:00:00Z&to=2026-03-05T00:00:00Z", "invalid_range"},
+		{"?from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z&pageToken=x", "invalid_page_token"},
+	} {
+		if rec := serve(t, "GET", base+c.query, "", testKey); rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), c.code) {
+			t.Errorf("%q: %d %s, want 400 %s", c.query, rec.Code, rec.Body, c.code)
+		}
+	}
+}

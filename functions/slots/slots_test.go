@@ -1,0 +1,43 @@
+package slots
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/belbo/calsync/shared/platform"
+)
+
+// Requests Slots refuses before reading the clock or Firestore.
+func TestRefusedBeforeAnyIO(t *testing.T) {
+	t.Parallel()
+	h, err := New(&platform.Platform{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method, target string
+		status         int
+		code           string
+	}{
+		{"POST", "/", http.StatusMethodNotAllowed, "method_not_allowed"},
+		{"GET", "/other", http.StatusNotFound, "not_found"},
+		{"GET", "/?tenant=", http.StatusBadRequest, "invalid_"},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.target, nil))
+		if rec.Code != c.status || !strings.Contains(rec.Body.String(), c.code) {
+			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.target, rec.Code, rec.Body, c.status, c.code)
+		}
+	}
+}
+
+func TestSnake(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"durationMin": "duration", "tenant": "tenant", "from": "from"} {
+		if got := snake(in); got != want {
+			t.Errorf("snake(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,247 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/belbo/calsync/shared/store"
+)
+
+// acquire takes the lease, or marks the calendar dirty when another run holds it.
+//
+// It uses no transaction: a storm's messages must not queue for a lock on one document.
+// Every write is a compare-and-set on the document's update time (a precondition), so a
+// message that raced with another write re-reads and decides again. Dirty is set only
+// while the lease is seen held; the holder's release transaction reads dirty after that
+// write and loops, so no notification is lost.
+func (r *run) acquire(ctx context.Context) (bool, error) {
+	st := r.s.Store
+	calRef := st.Doc(r.ref)
+	connRef := st.Connection(r.ref.Tenant, r.ref.Staff, r.ref.Connection)
+	var conn *store.Connection // read once, when the lease looks free
+	for attempt := 0; attempt < 50; attempt++ {
+		snap, err := calRef.Get(ctx)
+		if status.Code(err) == codes.NotFound {
+			r.st.Outcome = "skipped_missing"
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("read calendar %s: %w", r.ref, err)
+		}
+		var cal store.Calendar
+		if err := snap.DataTo(&cal); err != nil {
+			return false, fmt.Errorf("decode calendar %s: %w", r.ref, err)
+		}
+		cal.DocID = calRef.ID
+		if !cal.Selected {
+			r.st.Outcome = "skipped_inactive"
+			return false, nil
+		}
+		pre := firestore.LastUpdateTime(snap.UpdateTime)
+		if cal.LeaseOwner != "" && cal.LeaseUntil.After(r.now) {
+			raced, err := r.markDirty(ctx, calRef, &cal, pre)
+			if raced {
+				continue
+			}
+			return false, err
+		}
+		if conn == nil {
+			if conn, err = r.readConnection(ctx, connRef); conn == nil || err != nil {
+				return false, err
+			}
+		}
+		if conn.Status != store.StatusActive {
+			r.st.Outcome = "skipped_inactive"
+			return false, nil
+		}
+		_, err = calRef.Update(ctx, r.pushed([]firestore.Update{
+			{Path: "leaseOwner", Value: r.owner}, {Path: "leaseUntil", Value: r.leaseUntil()}, {Path: "dirty", Value: false},
+		}), pre)
+		if err == nil {
+			r.cal, r.conn = &cal, conn
+			r.st.Outcome = ""
+			return true, nil
+		}
+		if !casFailed(err) {
+			return false, fmt.Errorf("take lease of %s: %w", r.ref, err)
+		}
+	}
+	return false, fmt.Errorf("take lease of %s: too much contention", r.ref)
+}
+
+// markDirty handles a calendar whose lease another run holds: it sets dirty (a
+// compare-and-set against pre) so the holder loops. raced reports that the document
+// changed meanwhile and the caller must read it again.
+func (r *run) markDirty(ctx context.Context, calRef *firestore.DocumentRef, cal *store.Calendar, pre firestore.Precondition) (raced bool, err error) {
+	r.st.Outcome = "coalesced"
+	// A live holder renews its lease after every page and pass, so its lease stays
+	// about LeaseTTL ahead. A lease that has aged past half its TTL probably belongs
+	// to a worker that died: ask Pub/Sub to redeliver (with backoff) instead of
+	// acknowledging, so the change is picked up once the lease has expired rather
+	// than at the next safety-net sync.
+	stalled := cal.LeaseUntil.Sub(r.now) < r.s.leaseTTL()/2
+	if stalled {
+		r.st.Outcome = "waiting"
+	}
+	if cal.Dirty {
+		if stalled {
+			return false, ErrLeaseStalled
+		}
+		return false, nil
+	}
+	_, err = calRef.Update(ctx, r.pushed([]firestore.Update{{Path: "dirty", Value: true}}), pre)
+	if err == nil {
+		if stalled {
+			return false, ErrLeaseStalled
+		}
+		return false, nil
+	}
+	if !casFailed(err) {
+		return false, fmt.Errorf("mark %s dirty: %w", r.ref, err)
+	}
+	return true, nil
+}
+
+// readConnection reads the calendar's connection; nil without an error when it is missing
+// (the outcome is then recorded).
+func (r *run) readConnection(ctx context.Context, connRef *firestore.DocumentRef) (*store.Connection, error) {
+	connSnap, err := connRef.Get(ctx)
+	if status.Code(err) == codes.NotFound {
+		r.st.Outcome = "skipped_missing"
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read connection %s: %w", r.ref.Connection, err)
+	}
+	conn := &store.Connection{}
+	if err := connSnap.DataTo(conn); err != nil {
+		return nil, fmt.Errorf("decode connection %s: %w", r.ref.Connection, err)
+	}
+	conn.ID = connRef.ID
+	return conn, nil
+}
+
+// pushed adds lastPushAt for a push-triggered message. The webhook itself writes nothing
+// (one read per notification); the time is recorded here, in a write that happens anyway,
+// so health can tell a push that no sync has followed (lastPushAt > lastSyncAt).
+func (r *run) pushed(ups []firestore.Update) []firestore.Update {
+	if r.msg.Reason == "push" {
+		ups = append(ups, firestore.Update{Path: "lastPushAt", Value: r.now})
+	}
+	return ups
+}
+
+func casFailed(err error) bool {
+	c := status.Code(err)
+	return c == codes.FailedPrecondition || c == codes.Aborted
+}
+
+// release clears the lease (if still ours) with extra updates.
+func (r *run) release(ctx context.Context, extra map[string]any) error {
+	st := r.s.Store
+	calRef := st.Doc(r.ref)
+	withdrawn := false
+	err := st.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		withdrawn = false
+		snap, err := tx.Get(calRef)
+		if err != nil {
+			if status.Code(err) == codes.NotFound {
+				return nil
+			}
+			return err
+		}
+		// A run that fails after its calendar was deselected (or its access withdrawn) may
+		// have written pages after the delete; no later sync comes to remove them.
+		if sel, _ := snap.DataAt("selected"); sel != true {
+			withdrawn = true
+		} else if active, err := r.connectionActive(tx); err != nil {
+			return err
+		} else if !active {
+			withdrawn = true
+		}
+		ups := []firestore.Update{}
+		if owner, _ := snap.DataAt("leaseOwner"); owner == r.owner {
+			ups = append(ups, firestore.Update{Path: "leaseOwner", Value: ""}, firestore.Update{Path: "leaseUntil", Value: time.Time{}})
+		}
+		for k, v := range extra {
+			ups = append(ups, firestore.Update{Path: k, Value: v})
+		}
+		if len(ups) == 0 {
+			return nil
+		}
+		return tx.Update(calRef, ups)
+	})
+	if err != nil {
+		return fmt.Errorf("release lease of %s: %w", r.ref, err)
+	}
+	if withdrawn {
+		if err := st.DeleteCalendarData(context.WithoutCancel(ctx), r.ref); err != nil {
+			return fmt.Errorf("delete data of withdrawn calendar %s: %w", r.ref, err)
+		}
+	}
+	return nil
+}
+
+// releaseAfter releases the lease and returns cause.
+func (r *run) releaseAfter(ctx context.Context, cause error) error {
+	if err := r.release(ctx, nil); err != nil {
+		return errors.Join(cause, err)
+	}
+	return cause
+}
+
+// held reads, inside tx, the calendar this run holds the lease of (errLeaseLost when it
+// no longer does) and whether its connection is still active.
+func (r *run) held(tx *firestore.Transaction) (*store.Calendar, bool, error) {
+	snap, err := tx.Get(r.s.Store.Doc(r.ref))
+	if err != nil {
+		return nil, false, err
+	}
+	var cal store.Calendar
+	if err := snap.DataTo(&cal); err != nil {
+		return nil, false, err
+	}
+	if cal.LeaseOwner != r.owner {
+		return nil, false, errLeaseLost
+	}
+	active, err := r.connectionActive(tx)
+	return &cal, active, err
+}
+
+// connectionActive reads, inside tx, whether the calendar's connection still exists and
+// is active.
+func (r *run) connectionActive(tx *firestore.Transaction) (bool, error) {
+	snap, err := tx.Get(r.s.Store.Connection(r.ref.Tenant, r.ref.Staff, r.ref.Connection))
+	if status.Code(err) == codes.NotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	v, _ := snap.DataAt("status")
+	return v == store.StatusActive, nil
+}
+
+// renewLease extends the lease if it is still ours (one read and write per page).
+func (r *run) renewLease(ctx context.Context) error {
+	calRef := r.s.Store.Doc(r.ref)
+	return r.s.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		snap, err := tx.Get(calRef)
+		if err != nil {
+			if status.Code(err) == codes.NotFound {
+				return errCalendarGone
+			}
+			return err
+		}
+		if owner, _ := snap.DataAt("leaseOwner"); owner != r.owner {
+			return errLeaseLost
+		}
+		return tx.Update(calRef, []firestore.Update{{Path: "leaseUntil", Value: r.leaseUntil()}})
+	})
+}

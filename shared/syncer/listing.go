@@ -1,0 +1,87 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/api/calendar/v3"
+
+	"github.com/belbo/calsync/shared/googlecal"
+)
+
+func (r *run) horizonEnd() time.Time { return r.now.Add(r.s.horizon()) }
+
+// syncOnce lists and writes every page; it returns the next sync token.
+func (r *run) syncOnce(ctx context.Context, cal *calendar.Service, forceFull bool) (string, error) {
+	token := r.cal.SyncToken
+	horizonEnd := r.cal.HorizonEnd
+	if forceFull || token == "" || horizonEnd.Before(r.now.Add(r.s.horizon()-HorizonSlack)) {
+		token = ""
+	}
+	for attempt := 0; attempt < 2; attempt++ {
+		full := token == ""
+		if full {
+			r.st.Full = true
+			horizonEnd = r.horizonEnd()
+		}
+		next, err := r.listAll(ctx, cal, token, full, horizonEnd)
+		if err == nil {
+			r.cal.SyncToken, r.cal.HorizonEnd = next, horizonEnd
+			return next, nil
+		}
+		if googlecal.Classify(err) == googlecal.ClassGone && !full {
+			token = "" // 410: the token is dead — full resync with sweep
+			continue
+		}
+		return "", err
+	}
+	return "", errors.New("syncer: full listing answered 410")
+}
+
+// listAll pages through events.list and writes every page.
+func (r *run) listAll(ctx context.Context, cal *calendar.Service, token string, full bool, horizonEnd time.Time) (string, error) {
+	seen := map[string]bool{}
+	pageToken := ""
+	for page := 1; ; page++ {
+		call := cal.Events.List(r.cal.GoogleID).SingleEvents(true).ShowDeleted(true).MaxResults(r.s.pageSize()).Fields(listFields).Context(ctx)
+		if token != "" {
+			call = call.SyncToken(token)
+		} else {
+			call = call.TimeMin(r.now.Add(-r.s.past()).UTC().Format(time.RFC3339))
+		}
+		if pageToken != "" {
+			call = call.PageToken(pageToken)
+		}
+		r.st.ListCalls++
+		resp, err := call.Do()
+		if err != nil {
+			return "", &googleError{err}
+		}
+		r.st.Pages++
+		if err := r.writePage(ctx, resp.Items, horizonEnd, seen); err != nil {
+			return "", err
+		}
+		if err := r.renewLease(ctx); err != nil {
+			return "", err
+		}
+		if r.s.AfterPage != nil {
+			if err := r.s.AfterPage(r.ref, page); err != nil {
+				return "", fmt.Errorf("%w: %v", ErrCrash, err)
+			}
+		}
+		if resp.NextPageToken == "" {
+			if full {
+				if err := r.sweep(ctx, seen); err != nil {
+					return "", err
+				}
+			}
+			if resp.NextSyncToken == "" {
+				return "", &googleError{errors.New("events.list: last page without nextSyncToken")}
+			}
+			return resp.NextSyncToken, nil
+		}
+		pageToken = resp.NextPageToken
+	}
+}

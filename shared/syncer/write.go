@@ -1,0 +1,267 @@
+package syncer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/api/calendar/v3"
+
+	"github.com/belbo/calsync/shared/calevents"
+	"github.com/belbo/calsync/shared/store"
+)
+
+// change is what one page does to one event.
+type change struct {
+	id        string
+	ev        store.Event // new content (when !del)
+	del       bool
+	oldMonths []string
+}
+
+// writePage applies one page: event docs and busy items.
+func (r *run) writePage(ctx context.Context, items []*calendar.Event, horizonEnd time.Time, seen map[string]bool) error {
+	if len(items) == 0 {
+		return nil
+	}
+	byID, order, gone := r.changes(items, horizonEnd, seen)
+	events := r.s.Store.Events(r.ref)
+	exists, err := r.readOldMonths(ctx, events, order, byID)
+	if err != nil {
+		return err
+	}
+	p1, p2, p3 := r.planPage(events, order, byID, exists)
+	for _, phase := range [][]write{p1, p2, p3} {
+		if err := r.commit(ctx, phase); err != nil {
+			return err
+		}
+	}
+	r.checkEchoes(ctx, order, byID, gone)
+	r.st.Written += len(p1)
+	for _, w := range p3 {
+		if w.del {
+			r.st.Deleted++
+		}
+	}
+	return nil
+}
+
+// changes turns one page's items into one change per event id (in first-seen order) and
+// updates seen; gone holds the ids Google reported cancelled (for booking.CheckEcho).
+func (r *run) changes(items []*calendar.Event, horizonEnd time.Time, seen map[string]bool) (byID map[string]*change, order []string, gone map[string]bool) {
+	pastEdge := r.now.Add(-r.s.past())
+	byID = map[string]*change{}
+	gone = map[string]bool{}
+	for _, it := range items {
+		ev, cancelled, err := calevents.FromGoogle(it, r.zone)
+		if err == nil && cancelled {
+			gone[ev.ID] = true
+		} else if it != nil {
+			delete(gone, it.Id)
+		}
+		if err != nil {
+			if it == nil || it.Id == "" {
+				continue
+			}
+			cancelled = true // unreadable: treat as gone rather than keep stale data
+			ev = store.Event{ID: it.Id}
+		}
+		c := &change{id: ev.ID, ev: ev, del: cancelled}
+		if !c.del && (!ev.Start.Before(horizonEnd) || !ev.End.After(pastEdge)) {
+			c.del = true // outside the window: not stored
+		}
+		if !c.del {
+			seen[ev.ID] = true
+		} else {
+			delete(seen, ev.ID)
+		}
+		if _, dup := byID[ev.ID]; !dup {
+			order = append(order, ev.ID)
+		}
+		byID[ev.ID] = c // a later item of the same id wins
+	}
+	return byID, order, gone
+}
+
+// readOldMonths reads the stored documents of the page's events: it fills each change's
+// oldMonths and reports which events exist.
+func (r *run) readOldMonths(ctx context.Context, events *firestore.CollectionRef, order []string, byID map[string]*change) (map[string]bool, error) {
+	refs := make([]*firestore.DocumentRef, len(order))
+	for i, id := range order {
+		refs[i] = events.Doc(id)
+	}
+	snaps, err := r.s.Store.GetAll(ctx, refs)
+	if err != nil {
+		return nil, fmt.Errorf("read events of %s: %w", r.ref, err)
+	}
+	for _, snap := range snaps {
+		if !snap.Exists() {
+			continue
+		}
+		c := byID[snap.Ref.ID]
+		c.oldMonths = append(c.oldMonths, storedMonths(snap)...)
+	}
+	exists := map[string]bool{}
+	for _, snap := range snaps {
+		if snap.Exists() {
+			exists[snap.Ref.ID] = true
+		}
+	}
+	return exists, nil
+}
+
+// planPage builds the page's three phases of writes: event docs with months = old ∪ new
+// (p1), busy items (p2), then deletions and the months shrink (p3).
+func (r *run) planPage(events *firestore.CollectionRef, order []string, byID map[string]*change, exists map[string]bool) (p1, p2, p3 []write) {
+	// Phase 1: event docs with months = old ∪ new.
+	busy := map[string]map[string]any{} // month → id → item | Delete
+	for _, id := range order {
+		c := byID[id]
+		if c.del {
+			if !exists[id] {
+				continue
+			}
+			for _, m := range c.oldMonths {
+				addBusy(busy, m, id, firestore.Delete)
+			}
+			p3 = append(p3, write{ref: events.Doc(id), del: true})
+			continue
+		}
+		newM := c.ev.Months
+		union := unionMonths(c.oldMonths, newM)
+		e := c.ev
+		e.Months = union
+		p1 = append(p1, write{ref: events.Doc(id), data: calevents.Fields(e)})
+		item := calevents.Item(c.ev)
+		for _, m := range newM {
+			addBusy(busy, m, id, item)
+		}
+		for _, m := range c.oldMonths {
+			if !slices.Contains(newM, m) {
+				addBusy(busy, m, id, firestore.Delete)
+			}
+		}
+		if len(union) != len(newM) {
+			p3 = append(p3, write{ref: events.Doc(id), update: []firestore.Update{{Path: "months", Value: nonNil(newM)}}})
+		}
+	}
+	calPath := r.s.Store.Doc(r.ref).Path
+	for m, its := range busy {
+		paths := []firestore.FieldPath{{"calendar"}, {"month"}}
+		for id := range its {
+			paths = append(paths, firestore.FieldPath{"items", id})
+		}
+		doc := r.s.Store.Busy(r.ref.Tenant, r.ref.Staff).Doc(store.BusyDocID(r.ref.Connection, r.ref.Calendar, m))
+		p2 = append(p2, write{ref: doc, data: map[string]any{"calendar": calPath, "month": m, "items": its}, merge: paths})
+	}
+	return p1, p2, p3
+}
+
+type write struct {
+	ref    *firestore.DocumentRef
+	data   map[string]any
+	merge  []firestore.FieldPath
+	update []firestore.Update
+	del    bool
+}
+
+// storedMonths reads an event document's "months" (the busy docs it is indexed in).
+func storedMonths(snap *firestore.DocumentSnapshot) []string {
+	var out []string
+	if v, err := snap.DataAt("months"); err == nil {
+		if arr, ok := v.([]any); ok {
+			for _, m := range arr {
+				if s, ok := m.(string); ok {
+					out = append(out, s)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func addBusy(b map[string]map[string]any, month, id string, v any) {
+	if b[month] == nil {
+		b[month] = map[string]any{}
+	}
+	b[month][id] = v
+}
+
+func unionMonths(a, b []string) []string {
+	out := append([]string{}, b...)
+	for _, m := range a {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// commit writes in batches of ≤ 500, several at once; it returns after all committed.
+func (r *run) commit(ctx context.Context, ws []write) error {
+	if len(ws) == 0 {
+		return nil
+	}
+	par := r.s.Parallel
+	if par <= 0 {
+		par = 8
+	}
+	sem := make(chan struct{}, par)
+	var mu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	for i := 0; i < len(ws); i += batchLimit {
+		chunk := ws[i:min(i+batchLimit, len(ws))]
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			// A write-only transaction is an atomic batch of ≤ 500 writes (WriteBatch is
+			// deprecated; BulkWriter ramps up from 500 writes/s, too slow for a full sync).
+			err := r.s.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+				for _, w := range chunk {
+					var err error
+					switch {
+					case w.del:
+						err = tx.Delete(w.ref)
+					case w.update != nil:
+						err = tx.Update(w.ref, w.update)
+					case w.merge != nil:
+						err = tx.Set(w.ref, w.data, firestore.Merge(w.merge...))
+					default:
+						err = tx.Set(w.ref, w.data)
+					}
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	mu.Lock()
+	r.st.Writes += len(ws)
+	mu.Unlock()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("write page of %s: %w", r.ref, err)
+	}
+	return nil
+}
