@@ -109,3 +109,25 @@ resource "google_firestore_index" "renewal" {
     order      = "ASCENDING"
   }
 }
+
+# RenewChannels' tick: selected calendars in polling mode (Google cannot watch them:
+# holidays, birthdays, week numbers) whose last sync is older than POLL_INTERVAL
+# (store.PollDueCalendars). Two equalities and a range: a three-field composite index.
+resource "google_firestore_index" "poll_due" {
+  database    = google_firestore_database.default.name
+  collection  = "calendars"
+  query_scope = "COLLECTION_GROUP"
+
+  fields {
+    field_path = "selected"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "syncMode"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "lastSyncAt"
+    order      = "ASCENDING"
+  }
+}

@@ -95,7 +95,7 @@
       if (staff !== state.staff) return;
       const conns = (data && data.connections) || [];
       state.conn = conns[0] || null;
-      const connKey = state.staff + JSON.stringify(conns.map((c) => [c.id, c.email, c.status, c.writeCalendarId, !!c.pictureUrl]));
+      const connKey = state.staff + JSON.stringify(conns.map((c) => [c.id, c.email, c.status, c.writeCalendarId, !!c.pictureUrl, (c.health || {}).slots]));
       if (!state.confirming && (showLoading || connKey !== state.connKey)) renderConnection(conns);
       state.connKey = connKey;
       if (state.conn) {
@@ -149,7 +149,23 @@
           el("div", { style: { fontWeight: 600 }, id: "conn-email", text: c.email }),
           el("span", { class: "badge " + (c.status === "active" || c.status === "reauth_required" ? c.status : "other"), id: "conn-status", text: statusText })),
         actions),
+      slotsNote(c),
       el("div", { id: "confirm-slot" }));
+  }
+
+  // Why the booking widget offers no times (or offers them unchecked) while the
+  // connection needs reauthorisation: health.slots from GET /connections.
+  function slotsNote(c) {
+    const h = c.health || {};
+    if (h.slots === "withheld") {
+      return el("p", { class: "notice error", role: "alert", id: "slots-note", "data-slots": h.slots,
+        text: "No booking times are offered for " + C.title(state.staff) + " until Google Calendar is reconnected: calsync cannot see this calendar, so any time it offered could clash with an appointment. Bookings are refused meanwhile." });
+    }
+    if (h.slots === "offered_unchecked") {
+      return el("p", { class: "notice error", role: "alert", id: "slots-note", "data-slots": h.slots,
+        text: "Booking times are still offered for " + C.title(state.staff) + " (your business's setting), but calsync cannot see this Google Calendar until it is reconnected: bookings may clash with appointments in it." });
+    }
+    return el("span", { id: "slots-note", hidden: true });
   }
 
   async function connect() {

@@ -16,10 +16,14 @@ type calendarJSON struct {
 	Selected bool   `json:"selected"`
 	Primary  bool   `json:"primary"`
 	Writable bool   `json:"writable"`
+	// AccessRole is the account's role on the calendar (owner, writer, reader,
+	// freeBusyReader); Hidden says the user hid it in Google Calendar's sidebar.
+	AccessRole string `json:"accessRole"`
+	Hidden     bool   `json:"hidden"`
 }
 
 func calJSON(c *store.Calendar) calendarJSON {
-	return calendarJSON{ID: c.GoogleID, Name: c.Name, Color: c.Color, Selected: c.Selected, Primary: c.Primary, Writable: c.AccessRole == "owner" || c.AccessRole == "writer"}
+	return calendarJSON{ID: c.GoogleID, Name: c.Name, Color: c.Color, Selected: c.Selected, Primary: c.Primary, Writable: c.AccessRole == "owner" || c.AccessRole == "writer", AccessRole: c.AccessRole, Hidden: c.Hidden}
 }
 
 func (a *api) listCalendars(w http.ResponseWriter, r *http.Request) {

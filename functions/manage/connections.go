@@ -6,6 +6,7 @@ import (
 
 	"github.com/belbo/calsync/shared/connect"
 	"github.com/belbo/calsync/shared/jsonhttp"
+	"github.com/belbo/calsync/shared/store"
 )
 
 type connectionJSON struct {
@@ -53,9 +54,26 @@ func (a *api) listConnections(w http.ResponseWriter, r *http.Request) {
 	}
 	svc := a.connect()
 	out := make([]connectionJSON, 0, len(conns))
+	var offer *bool // tenant setting slotsWhenReauthNeeded, read once and only when needed
 	for _, c := range conns {
 		pic := svc.Picture(r.Context(), c, now) // may turn c reauth_required
-		out = append(out, connectionJSON{ID: c.ID, Email: c.Email, Status: c.Status, PictureURL: pic, WriteCalendarID: c.WriteCalendarID, Health: a.health(r, c, now)})
+		h := a.health(r, c, now)
+		if h != nil {
+			if c.Status != store.StatusActive && offer == nil {
+				s, err := a.p.Store.TenantSettings(r.Context(), c.Tenant)
+				if err != nil {
+					a.fail(w, r, err)
+					return
+				}
+				offer = &s.SlotsWhenReauthNeeded
+			}
+			h.ApplySlotsPolicy(offer != nil && *offer)
+		}
+		var hv any
+		if h != nil {
+			hv = h
+		}
+		out = append(out, connectionJSON{ID: c.ID, Email: c.Email, Status: c.Status, PictureURL: pic, WriteCalendarID: c.WriteCalendarID, Health: hv})
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	jsonhttp.Write(w, http.StatusOK, map[string]any{"connections": out})

@@ -21,7 +21,7 @@ const EventResync = "manage.resync"
 // health derives the connection's sync health from its calendars' bookkeeping
 // (docs/api.md "Sync health"). When the calendars cannot be read the connection is still
 // listed, with health null, rather than failing the whole list.
-func (a *api) health(r *http.Request, c *store.Connection, now time.Time) any {
+func (a *api) health(r *http.Request, c *store.Connection, now time.Time) *health.Connection {
 	cals, err := a.p.Store.ListCalendars(r.Context(), c.Tenant, c.Staff, c.ID)
 	if err != nil {
 		a.p.Log.WarnContext(r.Context(), "manage: health unavailable", "connection", c.ID, "error", err.Error())

@@ -39,6 +39,7 @@ func Renewer(p *platform.Platform) *renewal.Renewer {
 		TTL:            p.Env.ChannelTTL,
 		Margin:         p.Env.ChannelRenewMargin,
 		SafetyInterval: p.Env.SafetySyncInterval,
+		PollInterval:   p.Env.PollInterval,
 		FullInterval:   p.Env.FullResyncInterval,
 	}
 }

@@ -61,6 +61,10 @@ var (
 	ErrServiceNotFound = errors.New("service not found")
 	// ErrServiceNotOffered: the staff member does not offer the service.
 	ErrServiceNotOffered = errors.New("service not offered by this staff member")
+	// ErrReauthRequired: a Google connection of the staff member needs reauthorisation,
+	// so their calendar cannot be checked, and the tenant does not offer slots then
+	// (tenant setting slotsWhenReauthNeeded, off by default).
+	ErrReauthRequired = errors.New("staff member's calendar needs reauthorisation")
 )
 
 // LimitError is a booking quota that is used up (answered 429 with Retry-After).
@@ -229,6 +233,13 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 		}
 		if err != nil {
 			return err
+		}
+		// Checked before the slot: the busy data of a connection awaiting reauthorisation
+		// is gone, so "free" would mean nothing.
+		if withheld, err := slotquery.Withheld(ctx, s.Store, in.Tenant, d); err != nil {
+			return err
+		} else if withheld {
+			return ErrReauthRequired
 		}
 		rules := d.Rules
 		rules.BufferBeforeMin, rules.BufferAfterMin = before, after

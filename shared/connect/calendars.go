@@ -15,11 +15,15 @@ import (
 	"github.com/belbo/calsync/shared/watch"
 )
 
-// ListGoogleCalendars pages through the account's calendar list.
+// ListGoogleCalendars pages through the account's calendar list, hidden entries included:
+// Google leaves out calendars the user hid in its sidebar unless showHidden=true, and a
+// selected calendar that went missing from the list would be removed with its events —
+// its busy times would be offered again (issue 15). Hiding is a display choice in
+// Google's UI, not a wish to stop blocking time.
 func ListGoogleCalendars(ctx context.Context, cal *calendar.Service) ([]*calendar.CalendarListEntry, error) {
 	var out []*calendar.CalendarListEntry
-	call := cal.CalendarList.List().MaxResults(250).ShowDeleted(false).
-		Fields("nextPageToken", "items(id,summary,summaryOverride,backgroundColor,timeZone,primary,accessRole,deleted)")
+	call := cal.CalendarList.List().MaxResults(250).ShowDeleted(false).ShowHidden(true).
+		Fields("nextPageToken", "items(id,summary,summaryOverride,backgroundColor,timeZone,primary,accessRole,deleted,hidden)")
 	err := call.Pages(ctx, func(l *calendar.CalendarList) error {
 		for _, it := range l.Items {
 			if !it.Deleted {
@@ -85,7 +89,7 @@ func (s *Service) RefreshList(ctx context.Context, conn *store.Connection, now t
 	bw := s.Store.BulkWriter(ctx)
 	for _, it := range items {
 		doc := s.Store.Calendar(conn.Tenant, conn.Staff, conn.ID, store.CalendarDocID(it.Id))
-		fields := []firestore.Update{{Path: "googleId", Value: it.Id}, {Path: "name", Value: entryName(it)}, {Path: "color", Value: it.BackgroundColor}, {Path: "timeZone", Value: it.TimeZone}, {Path: "primary", Value: it.Primary}, {Path: "accessRole", Value: it.AccessRole}}
+		fields := []firestore.Update{{Path: "googleId", Value: it.Id}, {Path: "name", Value: entryName(it)}, {Path: "color", Value: it.BackgroundColor}, {Path: "timeZone", Value: it.TimeZone}, {Path: "primary", Value: it.Primary}, {Path: "accessRole", Value: it.AccessRole}, {Path: "hidden", Value: it.Hidden}}
 		if _, err := bw.Update(doc, fields); err != nil {
 			return err
 		}
@@ -106,7 +110,7 @@ func (s *Service) RefreshList(ctx context.Context, conn *store.Connection, now t
 			continue
 		}
 		doc := s.Store.Calendar(conn.Tenant, conn.Staff, conn.ID, id)
-		if _, err := doc.Set(ctx, map[string]any{"googleId": it.Id, "name": entryName(it), "color": it.BackgroundColor, "timeZone": it.TimeZone, "primary": it.Primary, "accessRole": it.AccessRole, "selected": false}, firestore.MergeAll); err != nil {
+		if _, err := doc.Set(ctx, map[string]any{"googleId": it.Id, "name": entryName(it), "color": it.BackgroundColor, "timeZone": it.TimeZone, "primary": it.Primary, "accessRole": it.AccessRole, "hidden": it.Hidden, "selected": false}, firestore.MergeAll); err != nil {
 			return fmt.Errorf("add calendar %s: %w", id, err)
 		}
 	}

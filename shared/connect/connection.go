@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/belbo/calsync/shared/accounts"
+	"github.com/belbo/calsync/shared/googlecal"
 	"github.com/belbo/calsync/shared/logging"
 	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/store"
@@ -68,7 +69,7 @@ func (s *Service) saveConnection(ctx context.Context, conn *store.Connection, it
 		}
 		for _, it := range items {
 			doc := s.Store.Calendar(conn.Tenant, conn.Staff, conn.ID, store.CalendarDocID(it.Id))
-			fields := map[string]any{"googleId": it.Id, "name": entryName(it), "color": it.BackgroundColor, "timeZone": it.TimeZone, "primary": it.Primary, "accessRole": it.AccessRole}
+			fields := map[string]any{"googleId": it.Id, "name": entryName(it), "color": it.BackgroundColor, "timeZone": it.TimeZone, "primary": it.Primary, "accessRole": it.AccessRole, "hidden": it.Hidden}
 			if !existing[doc.ID] {
 				fields["selected"] = false
 			}
@@ -175,7 +176,16 @@ func (s *Service) startCalendar(ctx context.Context, sess *accounts.Session, con
 		}
 	}
 	if _, err := s.Opener.Open(ctx, sess.Calendar, ref, c.GoogleID, now); err != nil {
-		return err
+		if !googlecal.PushNotSupported(err) {
+			return err
+		}
+		// A calendar Google generates (holidays, birthdays, week numbers) cannot be
+		// watched, and never will be: it is polled instead (RenewChannels, POLL_INTERVAL).
+		if err := s.Store.SetPollMode(ctx, ref); err != nil {
+			return err
+		}
+		c.SyncMode, c.Channel = store.SyncModePoll, nil
+		logging.FromContext(ctx).InfoContext(ctx, "connect: calendar cannot be watched; polling it", "calendar", ref.String())
 	}
 	return s.Publish(ctx, topology.CalendarSync, messages.Sync{Tenant: ref.Tenant, Staff: ref.Staff, Connection: ref.Connection, Calendar: ref.Calendar, Reason: "select"})
 }

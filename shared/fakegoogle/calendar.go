@@ -246,6 +246,8 @@ type calendarListEntry struct {
 	Selected         bool   `json:"selected,omitempty"`
 	AccessRole       string `json:"accessRole"`
 	Primary          bool   `json:"primary,omitempty"`
+	Hidden           bool   `json:"hidden,omitempty"`
+	Deleted          bool   `json:"deleted,omitempty"`
 	DefaultReminders []any  `json:"defaultReminders"`
 }
 
@@ -284,14 +286,7 @@ func (s *Server) handleCalendarList(w http.ResponseWriter, r *http.Request) {
 		ps = &cp
 	} else {
 		ps = &pageState{kind: "calendarList", owner: c.key, max: max}
-		for _, id := range s.calOrder {
-			cd := s.calendars[id]
-			if cd.deleted || cd.owner != c.key {
-				continue
-			}
-			b, _ := json.Marshal(entryOf(cd))
-			ps.items = append(ps.items, b)
-		}
+		ps.items = s.listEntriesLocked(c.key, q.Get("showHidden") == "true", q.Get("showDeleted") == "true")
 		ps.syncToken = "cl" + randomString(syncTokenRandomLen, tokenChrs)
 	}
 	if q.Get("maxResults") != "" {
@@ -328,7 +323,7 @@ func (s *Server) handleCalendarListEntry(w http.ResponseWriter, r *http.Request)
 		writeErr(w, err)
 		return
 	}
-	writeJSON(w, 200, entryOf(cd))
+	writeJSON(w, 200, s.entryForLocked(cd, c.key))
 }
 
 // calendarFor resolves a calendar id ("primary" included) for the caller. Locked.
@@ -342,7 +337,7 @@ func (s *Server) calendarFor(c *caller, id string) (*calData, *apiError) {
 		}
 	}
 	cd := s.calendars[id]
-	if cd == nil || cd.deleted || cd.owner != c.key {
+	if cd == nil || cd.deleted || s.roleLocked(c.key, cd) == "" {
 		return nil, errf(404, "notFound", "Not Found")
 	}
 	return cd, nil
@@ -1117,7 +1112,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 		items := filterSort(s.collect(cd, p.single, since, p.showDeleted), p)
 		ps = &pageState{kind: "events", owner: c.key, cal: cd.id, max: max, emptyLeft: c.emptyPages}
 		for _, it := range items {
-			b, _ := json.Marshal(wire(it.ev))
+			b, _ := json.Marshal(wire(s.redactLocked(c.key, cd, it.ev)))
 			ps.items = append(ps.items, b)
 		}
 		ps.syncToken = "CP" + randomString(syncTokenRandomLen, tokenChrs)
@@ -1129,7 +1124,7 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	items, next := s.nextPage(ps)
 	resp := map[string]any{
 		"kind": "calendar#events", "etag": s.etag(s.seq), "summary": cd.summary, "description": cd.description,
-		"updated": googleTime(s.now()), "timeZone": cd.tz, "accessRole": "owner",
+		"updated": googleTime(s.now()), "timeZone": cd.tz, "accessRole": s.roleLocked(c.key, cd),
 		"defaultReminders": []any{}, "items": items,
 	}
 	if next != "" {
@@ -1155,6 +1150,11 @@ func (s *Server) insertHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	cd, aerr := s.calendarFor(c, calID)
 	if aerr != nil {
+		s.mu.Unlock()
+		writeErr(w, aerr)
+		return
+	}
+	if aerr := s.canWriteLocked(c.key, cd); aerr != nil {
 		s.mu.Unlock()
 		writeErr(w, aerr)
 		return
@@ -1212,9 +1212,14 @@ func (s *Server) handleEvent(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, aerr)
 		return
 	}
+	if aerr := s.canWriteLocked(c.key, cd); aerr != nil && r.Method != http.MethodGet {
+		s.mu.Unlock()
+		writeErr(w, aerr)
+		return
+	}
 	switch r.Method {
 	case http.MethodGet:
-		ev := s.getEvent(cd, id)
+		ev := s.redactLocked(c.key, cd, s.getEvent(cd, id))
 		s.mu.Unlock()
 		if ev == nil {
 			writeErr(w, errf(404, "notFound", "Not Found"))

@@ -218,6 +218,7 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 			writeCtlErr(w, ctlErr(405, "method_not_allowed", "use GET or POST"))
 		}
 	})
+	s.listControlRoutes(mux)
 	mux.HandleFunc("/_fake/accounts/{email}/revoke", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			writeCtlErr(w, ctlErr(405, "method_not_allowed", "use POST"))

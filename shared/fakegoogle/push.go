@@ -128,6 +128,11 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, calID strin
 			writeErr(w, aerr)
 			return
 		}
+		if aerr := pushUnsupported(cd.id); aerr != nil {
+			s.mu.Unlock()
+			writeErr(w, aerr)
+			return
+		}
 		target, resID = cd.id, cd.resourceID
 		resURI = googleAPIsCalendarResourceURIBase + url.PathEscape(cd.id) + "/events?alt=json"
 	}

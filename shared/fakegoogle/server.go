@@ -75,6 +75,7 @@ type Server struct {
 	accountOrder []string
 	calendars    map[string]*calData
 	calOrder     []string
+	members      map[string]map[string]*membership // account → calendar id → list entry (calendarlist_roles.go)
 
 	authReqs    map[string]*authRequest
 	authLog     []AuthRequest

@@ -12,6 +12,8 @@
 //	syncing       selected but the first sync has not finished yet (and nothing failed)
 //	no_channel    synced, but no live push channel: changes arrive only with the
 //	              safety-net sync (RenewChannels re-creates the channel; reselecting heals it)
+//	              — never for a calendar in polling mode (Google cannot watch it; mode
+//	              "poll": RenewChannels syncs it every POLL_INTERVAL)
 //	degraded      1 ≤ consecutiveFailures < FailingAfter (Pub/Sub is retrying), or the last
 //	              successful sync is older than StaleAfter, or a push has waited longer than
 //	              PushLagLimit for its sync
@@ -134,7 +136,17 @@ type Calendar struct {
 	// SyncingNow: a sync holds the calendar's lease at the moment of the check.
 	SyncingNow bool  `json:"syncingNow,omitempty"`
 	SyncRuns   int64 `json:"syncRuns"`
+	// Mode is how changes reach the product: "push" (a Google watch channel) or "poll"
+	// (Google cannot watch this calendar — holidays, birthdays, week numbers — so
+	// RenewChannels syncs it every POLL_INTERVAL; no channel is expected).
+	Mode string `json:"mode"`
 }
+
+// Sync modes (Calendar.Mode).
+const (
+	ModePush = "push"
+	ModePoll = "poll"
+)
 
 // Connection is the health of one connection.
 type Connection struct {
@@ -151,6 +163,37 @@ type Connection struct {
 	ConsecutiveFailures int        `json:"consecutiveFailures"`
 	CheckedAt           time.Time  `json:"checkedAt"`
 	Calendars           []Calendar `json:"calendars"`
+	// Slots says what the booking widget does with the staff member's times while the
+	// connection is in this state (set by ApplySlotsPolicy; absent when not asked):
+	// SlotsOffered, SlotsWithheld or SlotsUnchecked.
+	Slots string `json:"slots,omitempty"`
+	// SlotsReason explains Slots when it is not SlotsOffered (ReasonReauth).
+	SlotsReason string `json:"slotsReason,omitempty"`
+}
+
+// What the widget does with a staff member's times (Connection.Slots).
+const (
+	SlotsOffered = "offered" // normal: free times are computed from the synced calendars
+	// SlotsWithheld: the connection needs reauthorisation, its calendars cannot be seen,
+	// so no slots are offered and Book answers calendar_reauth_required until the staff
+	// member reconnects (the tenant default).
+	SlotsWithheld = "withheld"
+	// SlotsUnchecked: the connection needs reauthorisation but the tenant chose to offer
+	// slots anyway (slotsWhenReauthNeeded): times may collide with Google events.
+	SlotsUnchecked = "offered_unchecked"
+)
+
+// ApplySlotsPolicy fills Slots and SlotsReason from the connection's status and the
+// tenant setting slotsWhenReauthNeeded (offerWhenReauth).
+func (c *Connection) ApplySlotsPolicy(offerWhenReauth bool) {
+	switch {
+	case c.Status == store.StatusActive:
+		c.Slots, c.SlotsReason = SlotsOffered, ""
+	case offerWhenReauth:
+		c.Slots, c.SlotsReason = SlotsUnchecked, ReasonReauth
+	default:
+		c.Slots, c.SlotsReason = SlotsWithheld, ReasonReauth
+	}
 }
 
 func ptr(t time.Time) *time.Time {
@@ -178,6 +221,10 @@ func ForCalendar(c *store.Calendar, active bool, now time.Time, th Thresholds) C
 		ConsecutiveFailures: c.Failures,
 		SyncRuns:            c.SyncRuns,
 		SyncingNow:          c.LeaseOwner != "" && c.LeaseUntil.After(now),
+		Mode:                ModePush,
+	}
+	if c.SyncMode == store.SyncModePoll {
+		h.Mode = ModePoll
 	}
 	expiry := c.ChannelExpiry
 	if c.Channel != nil && !c.Channel.Expiry.IsZero() {
@@ -211,6 +258,8 @@ func ForCalendar(c *store.Calendar, active bool, now time.Time, th Thresholds) C
 		raise(Syncing, ReasonFirstSyncPending)
 	}
 	switch {
+	case h.Mode == ModePoll:
+		// No channel by design: polled, and StaleAfter still catches polls that stop.
 	case c.Channel == nil:
 		if active {
 			raise(NoChannel, ReasonNoChannel)

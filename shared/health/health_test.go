@@ -129,3 +129,42 @@ func TestResyncMessages(t *testing.T) {
 		t.Fatalf("unselected: %+v", got)
 	}
 }
+
+// TestPollModeAndSlotsPolicy (issue 15): a polled calendar has no channel by design and is
+// ok when synced; a connection that needs reauthorisation withholds slots unless the
+// tenant offers them anyway.
+func TestPollModeAndSlotsPolicy(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 2, 12, 0, 0, 0, time.UTC)
+	polled := &store.Calendar{DocID: "c1", Selected: true, SyncMode: store.SyncModePoll, LastSyncAt: now.Add(-4 * time.Minute), LastFullSyncAt: now.Add(-time.Hour)}
+	h := ForCalendar(polled, true, now, Thresholds{})
+	if h.Mode != ModePoll || h.State != OK || len(h.Reasons) != 0 {
+		t.Fatalf("polled calendar: %+v", h)
+	}
+	pushed := &store.Calendar{DocID: "c2", Selected: true, LastSyncAt: now.Add(-4 * time.Minute)}
+	if h := ForCalendar(pushed, true, now, Thresholds{}); h.Mode != ModePush || h.State != NoChannel {
+		t.Fatalf("push calendar without channel: %+v", h)
+	}
+	stale := *polled
+	stale.LastSyncAt = now.Add(-3 * time.Hour)
+	if h := ForCalendar(&stale, true, now, Thresholds{}); h.State != Degraded {
+		t.Fatalf("polls stopped: %+v", h)
+	}
+	for _, tc := range []struct {
+		status string
+		offer  bool
+		slots  string
+		reason string
+	}{
+		{store.StatusActive, false, SlotsOffered, ""},
+		{store.StatusActive, true, SlotsOffered, ""},
+		{store.StatusReauthRequired, false, SlotsWithheld, ReasonReauth},
+		{store.StatusReauthRequired, true, SlotsUnchecked, ReasonReauth},
+	} {
+		c := ForConnection(&store.Connection{Status: tc.status}, nil, now, Thresholds{}, false)
+		c.ApplySlotsPolicy(tc.offer)
+		if c.Slots != tc.slots || c.SlotsReason != tc.reason {
+			t.Errorf("%s offer=%v: slots %q reason %q, want %q %q", tc.status, tc.offer, c.Slots, c.SlotsReason, tc.slots, tc.reason)
+		}
+	}
+}

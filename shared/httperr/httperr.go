@@ -38,6 +38,9 @@ func Now(w http.ResponseWriter, r *http.Request, clock Clock) (time.Time, bool) 
 //     rules), slotquery.ErrUnknownStaff → 404 staff_not_found: either way this staff
 //     member does not take bookings (Manage's GET availability answers
 //     availability_not_set for a staff member without rules, a different question)
+//   - booking.ErrReauthRequired → 409 calendar_reauth_required: the staff member's Google
+//     calendar needs to be reconnected before they can be booked (tenant setting
+//     slotsWhenReauthNeeded off)
 //   - booking.ErrNotFound → 404 booking_not_found
 //   - *availability.ValidationError, a booking field error → 400 invalid_request
 //   - booking.ErrServiceRequired → 400 service_required, booking.ErrServiceNotFound →
@@ -66,6 +69,8 @@ func Write(w http.ResponseWriter, err error) bool {
 		jsonhttp.Error(w, http.StatusConflict, "slot_taken", "This time is being booked by someone else right now. Please choose another slot.")
 	case errors.Is(err, booking.ErrNotBookable), errors.Is(err, slotquery.ErrUnknownStaff):
 		jsonhttp.Error(w, http.StatusNotFound, "staff_not_found", "a staff member asked for does not take bookings")
+	case errors.Is(err, booking.ErrReauthRequired):
+		jsonhttp.Error(w, http.StatusConflict, "calendar_reauth_required", "This staff member cannot be booked until their Google Calendar is reconnected.")
 	case errors.Is(err, booking.ErrNotFound):
 		jsonhttp.Error(w, http.StatusNotFound, "booking_not_found", "no such booking (or a wrong cancel token)")
 	case errors.As(err, &ve):

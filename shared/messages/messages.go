@@ -27,7 +27,7 @@ type Sync struct {
 	Staff      string `json:"staff"`
 	Connection string `json:"connection"`
 	Calendar   string `json:"calendar"` // calendar document id
-	Reason     string `json:"reason"`   // push | select | safety | full
+	Reason     string `json:"reason"`   // push | select | safety | full | poll
 }
 
 // Export asks for one booking to be written to Google (topic calendar-export).
@@ -130,7 +130,7 @@ func DecodeSync(data []byte) (Sync, error) {
 		return m, fmt.Errorf("decode sync message: %w", err)
 	}
 	switch m.Reason {
-	case "push", "select", "safety", "full":
+	case "push", "select", "safety", "full", "poll":
 	default:
 		return m, fmt.Errorf("decode sync message: %w: reason %s", ErrPermanent, strconv.Quote(shorten(m.Reason)))
 	}

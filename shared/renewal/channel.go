@@ -172,6 +172,15 @@ func (c *calRun) openChannel(ctx context.Context) (created *store.Channel, done 
 		if googlecal.Classify(err) == googlecal.ClassNotFound {
 			c.o.outcome = "gone" // deleted at Google; the list pass removes it
 		}
+		if googlecal.PushNotSupported(err) {
+			// A generated calendar (holidays, birthdays, week numbers): it will never be
+			// watched. Poll it instead, and never ask for a channel again.
+			if perr := r.Store.SetPollMode(ctx, c.ref); perr != nil {
+				return nil, true, errors.Join(err, perr)
+			}
+			c.o.outcome = "poll"
+			return nil, true, nil
+		}
 		return nil, true, err
 	}
 	r.Counters.Opened.Add(1)

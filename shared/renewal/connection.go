@@ -38,6 +38,8 @@ type Result struct {
 	Deferred    int    // calendars left for the next run (call budget)
 	SafetySyncs int
 	FullSyncs   int
+	PollSyncs   int // polled calendars (they cannot be watched) synced
+	Polled      int // calendars put into polling mode by this run (events.watch refused for good)
 	ListRefresh bool
 	GoogleCalls int
 }
@@ -65,7 +67,7 @@ func (r *Renewer) RenewConnection(ctx context.Context, m messages.Renew, now tim
 		}
 		log.InfoContext(ctx, "renew.connection", "event", "renew.connection", "outcome", res.Outcome,
 			"renewed", res.Renewed, "stopped", res.Stopped, "busy", res.Busy, "deferred", res.Deferred,
-			"safetySyncs", res.SafetySyncs, "fullSyncs", res.FullSyncs, "listRefresh", res.ListRefresh,
+			"safetySyncs", res.SafetySyncs, "fullSyncs", res.FullSyncs, "pollSyncs", res.PollSyncs, "polled", res.Polled, "listRefresh", res.ListRefresh,
 			"googleCalls", res.GoogleCalls, "durationMs", time.Since(t0).Milliseconds())
 	}()
 	conn, err := r.Store.GetConnection(ctx, m.Tenant, m.Staff, m.Connection)
@@ -210,6 +212,10 @@ func (c *connRun) renewChannels(ctx context.Context, cals []*calDoc, lookups map
 			}
 		case "busy":
 			res.Busy++
+		case "poll":
+			// Google will never push for it: from now on it is polled, and synced now.
+			res.Polled++
+			cd.SyncMode, cd.LastSyncAt = store.SyncModePoll, time.Time{}
 		}
 		if cerr != nil {
 			if errors.Is(cerr, ErrCrash) {
@@ -236,6 +242,8 @@ func (c *connRun) safetyNet(ctx context.Context, cals []*calDoc) error {
 		switch {
 		case cd.LastFullSyncAt.Before(now.Add(-r.full())):
 			reason = "full"
+		case cd.SyncMode == store.SyncModePoll && cd.LastSyncAt.Before(r.pollDue(now)):
+			reason = "poll" // no channel: this is how its changes arrive
 		case cd.LastSyncAt.Before(now.Add(-r.safety())):
 			reason = "safety"
 		default:
@@ -246,9 +254,12 @@ func (c *connRun) safetyNet(ctx context.Context, cals []*calDoc) error {
 			return fmt.Errorf("enqueue %s sync of %s: %w", reason, cd.DocID, err)
 		}
 		r.Counters.Published.Add(1)
-		if reason == "full" {
+		switch reason {
+		case "full":
 			res.FullSyncs++
-		} else {
+		case "poll":
+			res.PollSyncs++
+		default:
 			res.SafetySyncs++
 		}
 	}
@@ -289,6 +300,14 @@ func (r *Renewer) need(c *calDoc, lookups map[string]*store.ChannelLookup, now t
 	leftovers := len(c.Renewal.Retired) > 0 || (c.Renewal.Pending != nil && !c.Renewal.Until.After(now))
 	if !c.Selected {
 		if c.Channel != nil || leftovers {
+			return needCleanup
+		}
+		return ""
+	}
+	if c.SyncMode == store.SyncModePoll {
+		// Google refused a channel for good (pushNotSupportedForRequestedResource): never
+		// ask again; the calendar is polled (safetyNet).
+		if leftovers || c.Channel != nil {
 			return needCleanup
 		}
 		return ""

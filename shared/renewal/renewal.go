@@ -51,9 +51,15 @@ const (
 	DefaultTTL            = 7 * 24 * time.Hour
 	DefaultMargin         = 24 * time.Hour
 	DefaultSafetyInterval = 30 * time.Minute
-	DefaultFullInterval   = 24 * time.Hour
-	DefaultListInterval   = time.Hour
-	DefaultLeaseTTL       = 2 * time.Minute
+	DefaultPollInterval   = 5 * time.Minute
+	// PollSlack: a polled calendar is due once its last sync is PollInterval − PollSlack
+	// old, so a poll that ran a little after one tick is due again at the tick one
+	// interval later (ticks come every 5 minutes; without the slack a 5-minute interval
+	// would poll every 10).
+	PollSlack           = time.Minute
+	DefaultFullInterval = 24 * time.Hour
+	DefaultListInterval = time.Hour
+	DefaultLeaseTTL     = 2 * time.Minute
 	// DefaultCallBudget bounds the Google calls one RenewConnection makes (a replacement
 	// costs two: events.watch and channels.stop). What does not fit waits for the next
 	// tick a few minutes later — the renewal margin is a day — so one user never sees a
@@ -87,6 +93,7 @@ type Renewer struct {
 	TTL            time.Duration // channel lifetime asked of Google (config.ChannelTTL)
 	Margin         time.Duration // renew channels expiring within this (config.ChannelRenewMargin)
 	SafetyInterval time.Duration // safety-net sync when not synced for this long
+	PollInterval   time.Duration // sync interval of calendars in polling mode (config.PollInterval)
 	FullInterval   time.Duration // full resync when the last one is older
 	ListInterval   time.Duration // calendar-list pass at most this often per connection
 	LeaseTTL       time.Duration // per-calendar renewal lease
@@ -123,9 +130,15 @@ func (r *Renewer) dur(v, def time.Duration) time.Duration {
 	return def
 }
 
-func (r *Renewer) ttl() time.Duration       { return r.dur(r.TTL, DefaultTTL) }
-func (r *Renewer) margin() time.Duration    { return r.dur(r.Margin, DefaultMargin) }
-func (r *Renewer) safety() time.Duration    { return r.dur(r.SafetyInterval, DefaultSafetyInterval) }
+func (r *Renewer) ttl() time.Duration    { return r.dur(r.TTL, DefaultTTL) }
+func (r *Renewer) margin() time.Duration { return r.dur(r.Margin, DefaultMargin) }
+func (r *Renewer) safety() time.Duration { return r.dur(r.SafetyInterval, DefaultSafetyInterval) }
+func (r *Renewer) poll() time.Duration   { return r.dur(r.PollInterval, DefaultPollInterval) }
+
+// pollDue is the lastSyncAt below which a polled calendar is synced again.
+func (r *Renewer) pollDue(now time.Time) time.Time {
+	return now.Add(-max(r.poll()-PollSlack, PollSlack))
+}
 func (r *Renewer) full() time.Duration      { return r.dur(r.FullInterval, DefaultFullInterval) }
 func (r *Renewer) listEvery() time.Duration { return r.dur(r.ListInterval, DefaultListInterval) }
 func (r *Renewer) leaseTTL() time.Duration  { return r.dur(r.LeaseTTL, DefaultLeaseTTL) }

@@ -19,6 +19,7 @@ func TestRenewNeed(t *testing.T) {
 		return &calDoc{Calendar: store.Calendar{Selected: sel, Channel: c}, Renewal: &st}
 	}
 	with := func(exp time.Time) *store.Channel { c := *ch; c.Expiry = exp; return &c }
+	poll := func(c *calDoc) *calDoc { c.SyncMode = store.SyncModePoll; return c }
 	for name, tc := range map[string]struct {
 		c       *calDoc
 		lookups map[string]*store.ChannelLookup
@@ -36,6 +37,9 @@ func TestRenewNeed(t *testing.T) {
 		"live pending":       {cal(true, ch, renewState{Pending: &chanRef{"ch-2", "res"}, Until: now.Add(time.Minute)}), good, ""},
 		"unselected clean":   {cal(false, nil, renewState{}), nil, ""},
 		"unselected channel": {cal(false, ch, renewState{}), nil, needCleanup},
+		// Polling mode (Google cannot watch the calendar): never a new channel.
+		"polled":           {poll(cal(true, nil, renewState{})), good, ""},
+		"polled leftovers": {poll(cal(true, nil, renewState{Retired: []chanRef{{"ch-0", "res"}}})), good, needCleanup},
 	} {
 		if got := r.need(tc.c, tc.lookups, now); got != tc.want {
 			t.Errorf("%s: need = %q, want %q", name, got, tc.want)

@@ -19,6 +19,7 @@ import (
 type ScanStats struct {
 	Expiring   int // calendar docs with channelExpiry < now + margin (selected)
 	SafetyDue  int // selected calendars with lastSyncAt < now − safety interval
+	PollDue    int // selected calendars in polling mode due a poll
 	FullDue    int // selected calendars with lastFullSyncAt < now − full interval
 	ListDue    int // active connections with lastListSyncAt < now − list interval
 	Candidates int // distinct connections with work
@@ -138,6 +139,13 @@ func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
 			return st, fmt.Errorf("renew tick: query calendars by %s: %w", x.field, err)
 		}
 	}
+	{
+		f := add(false)
+		err := r.pages(ctx, r.Store.PollDueCalendars(r.pollDue(now)), "lastSyncAt", &st, func(s *firestore.DocumentSnapshot) { st.PollDue++; f(s) })
+		if err != nil {
+			return st, fmt.Errorf("renew tick: query polled calendars: %w", err)
+		}
+	}
 	if r.Lists != nil {
 		query := r.Store.AllConnections().Where("status", "==", store.StatusActive).
 			Where("lastListSyncAt", "<", now.Add(-r.listEvery())).Select("lastListSyncAt")
@@ -160,7 +168,7 @@ func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
 	}
 	st.DurationMs = time.Since(t0).Milliseconds()
 	r.log().InfoContext(ctx, "renew.tick", "event", "renew.tick", "expiring", st.Expiring, "safetyDue", st.SafetyDue,
-		"fullDue", st.FullDue, "listDue", st.ListDue, "candidates", st.Candidates, "inactive", st.Inactive,
+		"fullDue", st.FullDue, "pollDue", st.PollDue, "listDue", st.ListDue, "candidates", st.Candidates, "inactive", st.Inactive,
 		"published", st.Published, "exports", st.Exports, "reads", st.Reads, "pages", st.Pages, "durationMs", st.DurationMs)
 	return st, err
 }

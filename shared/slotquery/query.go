@@ -219,6 +219,9 @@ type Result struct {
 	Slots []Slot
 	Zone  *time.Location
 	Reads int
+	// Withheld lists the staff members asked for whose slots were not offered because a
+	// connection of theirs needs reauthorisation (see Data.ReauthNeeded).
+	Withheld []string
 }
 
 // Slots computes the free slots of q at now for every staff member asked for. With Any,
@@ -263,6 +266,7 @@ func SlotsWithIndex(ctx context.Context, st *store.Store, idx *CalendarIndex, q 
 		}()
 	}
 	wg.Wait()
+	policy := &reauthPolicy{st: st, tenant: q.Tenant}
 	for i := range staff {
 		res.Reads += datas[i].Reads
 		if errors.Is(errs[i], ErrNoAvailability) {
@@ -284,6 +288,16 @@ func SlotsWithIndex(ctx context.Context, st *store.Store, idx *CalendarIndex, q 
 				}
 				res.Zone = loc
 			}
+		}
+		withhold, err := policy.withhold(ctx, d)
+		res.Reads += policy.reads
+		policy.reads = 0
+		if err != nil {
+			return res, err
+		}
+		if withhold {
+			res.Withheld = append(res.Withheld, d.Staff)
+			continue
 		}
 		rules := d.Rules
 		rules.BufferBeforeMin = max(rules.BufferBeforeMin, q.BufferBeforeMin)

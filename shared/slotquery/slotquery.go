@@ -50,6 +50,11 @@ type Data struct {
 	Rules    availability.Rules
 	Busy     availability.Busy
 	Bookings []availability.Booking
+	// ReauthNeeded: one of the staff member's connections is not active (it needs
+	// reauthorisation), so its calendars cannot be seen and block nothing. Slots and Book
+	// then withhold the staff member unless the tenant's slotsWhenReauthNeeded says
+	// otherwise (see Withheld).
+	ReauthNeeded bool
 	// Reads counts Firestore document reads as billed: one per document returned or
 	// looked up, and one for a query that returns nothing.
 	Reads int
@@ -118,17 +123,19 @@ func queryReads(n int) int { return max(n, 1) }
 //     spanning [from − Margin − buffers, to + Margin + buffers).
 //
 // Connections of every status count (a connection waiting for re-authorisation holds no
-// busy data: revoking access at Google deletes what was synced). Transactions run the reads one after
-// the other (the transaction object is not safe for concurrent use).
+// busy data: revoking access at Google deletes what was synced); one that is not active
+// sets Data.ReauthNeeded, read from the same projected query (no extra read).
+// Transactions run the reads one after the other (the transaction object is not safe for
+// concurrent use).
 func LoadData(ctx context.Context, r Reader, st *store.Store, tenant, staff string, from, to time.Time, staffSnap *firestore.DocumentSnapshot) (Data, error) {
 	return loadData(ctx, r, st, nil, tenant, staff, from, to, staffSnap)
 }
 
 func loadData(ctx context.Context, r Reader, st *store.Store, idx *CalendarIndex, tenant, staff string, from, to time.Time, staffSnap *firestore.DocumentSnapshot) (Data, error) {
 	d := Data{Staff: staff}
-	if pairs, ok := idx.lookup(tenant, staff); ok {
+	if e, ok := idx.lookup(tenant, staff); ok {
 		if _, concurrent := r.(plain); concurrent {
-			return loadWarm(ctx, r, st, tenant, staff, from, to, staffSnap, pairs)
+			return loadWarm(ctx, r, st, tenant, staff, from, to, staffSnap, e)
 		}
 	}
 	_, concurrent := r.(plain)
@@ -179,6 +186,11 @@ func loadData(ctx context.Context, r Reader, st *store.Store, idx *CalendarIndex
 		return d, fmt.Errorf("list bookings of %s: %w", staff, errB)
 	}
 	d.Reads += queryReads(len(conns)) + queryReads(len(books))
+	for _, c := range conns {
+		if st, _ := c.DataAt("status"); st != store.StatusActive {
+			d.ReauthNeeded = true
+		}
+	}
 
 	var s store.Staff
 	if err := staffSnap.DataTo(&s); err != nil {
@@ -209,7 +221,11 @@ func loadData(ctx context.Context, r Reader, st *store.Store, idx *CalendarIndex
 		}
 	}
 
-	idx.remember(tenant, staff, pairs)
+	connIDs := make([]string, len(conns))
+	for i, c := range conns {
+		connIDs[i] = c.Ref.ID
+	}
+	idx.remember(tenant, staff, pairs, connIDs)
 
 	// Round 3: one GetAll of computed busy doc refs.
 	bufB := time.Duration(d.Rules.BufferBeforeMin) * time.Minute
@@ -263,11 +279,14 @@ func decodeBookings(books []*firestore.DocumentSnapshot) ([]availability.Booking
 }
 
 // loadWarm is the one-round path when the selected calendars are known: the staff doc
-// and one GetAll of the busy docs and the booking index docs (store.BookingIndexDocID)
-// run in parallel — no query at all. The months are taken with the largest possible
+// and one GetAll of the busy docs, the booking index docs (store.BookingIndexDocID) and
+// the staff member's connection docs (for their status, so a connection that needs
+// reauthorisation withholds the slots at once, not a TTL later) run in parallel — no
+// query at all. The months are taken with the largest possible
 // buffers, since the rules arrive in the same round (at most one more month document per
 // calendar).
-func loadWarm(ctx context.Context, r Reader, st *store.Store, tenant, staff string, from, to time.Time, staffSnap *firestore.DocumentSnapshot, pairs []pair) (Data, error) {
+func loadWarm(ctx context.Context, r Reader, st *store.Store, tenant, staff string, from, to time.Time, staffSnap *firestore.DocumentSnapshot, e indexEntry) (Data, error) {
+	pairs := e.pairs
 	d := Data{Staff: staff}
 	readStaff := staffSnap == nil
 	var (
@@ -281,6 +300,9 @@ func loadWarm(ctx context.Context, r Reader, st *store.Store, tenant, staff stri
 	refs := busyRefs(st, tenant, staff, pairs, from.Add(-Margin-maxBuffers), to.Add(Margin+maxBuffers))
 	for _, m := range store.MonthsSpanned(from.Add(-Margin-maxBuffers-maxBookingSpan), to.Add(Margin+maxBuffers)) {
 		refs = append(refs, st.Busy(tenant, staff).Doc(store.BookingIndexDocID(m)))
+	}
+	for _, c := range e.conns {
+		refs = append(refs, st.Connection(tenant, staff, c))
 	}
 	wg.Go(func() { docs, errY = r.GetAll(ctx, refs) })
 	wg.Wait()
@@ -310,6 +332,14 @@ func loadWarm(ctx context.Context, r Reader, st *store.Store, tenant, staff stri
 	var busy []*firestore.DocumentSnapshot
 	seen := map[string]bool{}
 	for _, doc := range docs {
+		if store.IsConnectionDoc(doc.Ref) {
+			if doc.Exists() {
+				if v, _ := doc.DataAt("status"); v != store.StatusActive {
+					d.ReauthNeeded = true
+				}
+			}
+			continue
+		}
 		if !strings.HasPrefix(doc.Ref.ID, store.BookingIndexPrefix) {
 			busy = append(busy, doc)
 			continue
@@ -339,6 +369,8 @@ func loadWarm(ctx context.Context, r Reader, st *store.Store, tenant, staff stri
 // deselected in the meantime is seen at most TTL later — the same staleness the Slots
 // answer's shared cache already allows; Book never uses the index and re-checks exactly
 // inside its transaction, so a stale slot can be refused but never double-booked.
+// The connection ids are remembered too; their status is read fresh on every request
+// (see loadWarm).
 // The zero value (or nil) caches nothing.
 type CalendarIndex struct {
 	TTL time.Duration
@@ -350,26 +382,27 @@ type CalendarIndex struct {
 
 type indexEntry struct {
 	pairs []pair
+	conns []string // the staff member's connection ids
 	at    time.Time
 }
 
 // MaxIndexEntries bounds the index's memory per instance.
 const MaxIndexEntries = 10000
 
-func (ci *CalendarIndex) lookup(tenant, staff string) ([]pair, bool) {
+func (ci *CalendarIndex) lookup(tenant, staff string) (indexEntry, bool) {
 	if ci == nil || ci.TTL <= 0 {
-		return nil, false
+		return indexEntry{}, false
 	}
 	ci.mu.Lock()
 	defer ci.mu.Unlock()
 	e, ok := ci.m[tenant+"/"+staff]
 	if !ok || ci.now().Sub(e.at) > ci.TTL {
-		return nil, false
+		return indexEntry{}, false
 	}
-	return e.pairs, true
+	return e, true
 }
 
-func (ci *CalendarIndex) remember(tenant, staff string, pairs []pair) {
+func (ci *CalendarIndex) remember(tenant, staff string, pairs []pair, conns []string) {
 	if ci == nil || ci.TTL <= 0 {
 		return
 	}
@@ -378,7 +411,7 @@ func (ci *CalendarIndex) remember(tenant, staff string, pairs []pair) {
 	if ci.m == nil || len(ci.m) >= MaxIndexEntries {
 		ci.m = map[string]indexEntry{}
 	}
-	ci.m[tenant+"/"+staff] = indexEntry{pairs: pairs, at: ci.now()}
+	ci.m[tenant+"/"+staff] = indexEntry{pairs: pairs, conns: conns, at: ci.now()}
 }
 
 func (ci *CalendarIndex) now() time.Time {

@@ -64,7 +64,14 @@ type Calendar struct {
 	TimeZone   string `firestore:"timeZone"`
 	Primary    bool   `firestore:"primary"`
 	AccessRole string `firestore:"accessRole"`
-	Selected   bool   `firestore:"selected"`
+	// Hidden: the user hid the calendar in Google Calendar's sidebar (calendarList
+	// "hidden"). Shown in the calendars API; it keeps syncing when selected.
+	Hidden   bool `firestore:"hidden"`
+	Selected bool `firestore:"selected"`
+	// SyncMode is SyncModePoll for a calendar Google cannot watch (events.watch answered
+	// pushNotSupportedForRequestedResource: holidays, birthdays, week numbers): no channel,
+	// RenewChannels syncs it every POLL_INTERVAL. Empty: push (the usual).
+	SyncMode string `firestore:"syncMode,omitempty"`
 
 	SyncToken string `firestore:"syncToken"`
 	// Epoch is bumped whenever the stored events are thrown away (deselect, access revoked):

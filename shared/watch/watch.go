@@ -93,7 +93,8 @@ func (o *Opener) Open(ctx context.Context, cal *calendar.Service, ref store.CalR
 		if err := tx.Set(o.Store.Channel(id), lookup); err != nil {
 			return err
 		}
-		return tx.Update(o.Store.Doc(ref), []firestore.Update{{Path: "channel", Value: ch}, {Path: "channelExpiry", Value: expiry}})
+		// A calendar that was polled and can be watched now leaves the polling mode.
+		return tx.Update(o.Store.Doc(ref), []firestore.Update{{Path: "channel", Value: ch}, {Path: "channelExpiry", Value: expiry}, {Path: "syncMode", Value: firestore.Delete}})
 	})
 	if err != nil {
 		// Google has a channel we could not record: stop it so it does not push into nothing.
