@@ -101,7 +101,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	msg := messages.Sync{Tenant: l.Tenant, Staff: l.Staff, Connection: l.Connection, Calendar: l.Calendar, Reason: "push"}
+	msg := messages.Sync{Tenant: l.Tenant, Staff: l.Staff, Connection: l.Connection, Calendar: l.Calendar, Reason: "push", NotifiedAt: began}
 	if err := h.Publish(ctx, topology.CalendarSync, msg); err != nil {
 		outcome = OutcomeFailed
 		h.Log.WarnContext(ctx, "webhook: publish failed", "channel", n.ChannelID, "error", err.Error())

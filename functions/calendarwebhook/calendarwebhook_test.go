@@ -178,6 +178,12 @@ func TestHandler(t *testing.T) {
 			if c.code >= 400 && !strings.Contains(w.Body.String(), `"error"`) {
 				t.Fatalf("error body not JSON: %s", w.Body)
 			}
+			if c.publishes == 1 && (f.published[0].NotifiedAt.IsZero() || time.Since(f.published[0].NotifiedAt) > time.Minute) {
+				t.Fatalf("published without the time the notification arrived: %+v", f.published[0])
+			}
+			if c.publishes == 1 {
+				f.published[0].NotifiedAt = time.Time{}
+			}
 			if c.publishes == 1 && (f.published[0] != messages.Sync{Tenant: "t1", Staff: "s1", Connection: "c1", Calendar: "cal1", Reason: "push"}) {
 				t.Fatalf("published %+v", f.published[0])
 			}

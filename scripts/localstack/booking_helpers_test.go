@@ -67,7 +67,7 @@ func bookBody(tenant, staff, start string, dur int) map[string]any {
 	}
 }
 
-func decodeMap(t *testing.T, b []byte) map[string]any {
+func decodeMap(t testing.TB, b []byte) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {

@@ -43,7 +43,7 @@ func (l *logBuffer) String() string {
 
 // harness is one isolated system: a fresh emulator project, a fake Google, all functions.
 type harness struct {
-	t       *testing.T
+	t       testing.TB
 	FG      *fakegoogle.Server
 	Google  string // fake Google base URL
 	Stack   *Stack
@@ -60,6 +60,8 @@ type harnessOptions struct {
 	Push bool
 	// Start is the fake clock's start.
 	Start time.Time
+	// Meter, when set, counts the stack's operations at the wire (metering_test.go).
+	Meter *meter
 }
 
 const testClientSecret = "test-client-secret"
@@ -73,7 +75,7 @@ func key32(t testing.TB) []byte {
 	return []byte(base64.StdEncoding.EncodeToString(b))
 }
 
-func newHarness(t *testing.T, o harnessOptions) *harness {
+func newHarness(t testing.TB, o harnessOptions) *harness {
 	t.Helper()
 	testenv.Require(t, "FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")
 	start := o.Start
@@ -94,6 +96,15 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	env.WidgetOrigins = []string{"http://widget.example.test"}
 	env.ManageAPIKey = h.Key
 	opts := Options{Env: env, Deps: platform.Deps{Secrets: sec, LogWriter: h.Logs}, TopicsOnly: true}
+	if m := o.Meter; m != nil {
+		fo, err := m.C.FirestoreOptions()
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Deps.FirestoreOptions, opts.Deps.PubSubOptions = fo, m.C.PubSubOptions()
+		opts.Deps.Secrets = countingSecrets{sec, m.C}
+		opts.Observe = m.observe
+	}
 	if o.Push {
 		opts.Topology = &topology.Options{MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second, MaxDeliveryAttempts: 5}
 	}
@@ -231,7 +242,7 @@ func (h *harness) connect(tenant, staff, email string, opts fakegoogle.ConsentOp
 	return loc.Query().Get("connection"), loc
 }
 
-func mustConnect(t *testing.T, h *harness, tenant, staff, email string) string {
+func mustConnect(t testing.TB, h *harness, tenant, staff, email string) string {
 	t.Helper()
 	id, loc := h.connect(tenant, staff, email, fakegoogle.ConsentOptions{})
 	if loc.Query().Get("status") != "connected" || id == "" {
@@ -241,7 +252,7 @@ func mustConnect(t *testing.T, h *harness, tenant, staff, email string) string {
 }
 
 // eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {

@@ -145,6 +145,51 @@ type Options struct {
 	// TopicsOnly creates the topics and dead-letter subscriptions but no push
 	// subscriptions: published messages wait unconsumed (tests that drive functions directly).
 	TopicsOnly bool
+	// Observe, when set, is told of every request a function served: its name (the first
+	// path segment), when it arrived, how long it took and the status (benchmarks count
+	// invocations and their duration with it).
+	Observe func(function string, arrived time.Time, took time.Duration, status int)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func observe(h http.Handler, f func(string, time.Time, time.Duration, int)) http.Handler {
+	if f == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		sw := &statusWriter{ResponseWriter: w}
+		t0 := time.Now()
+		h.ServeHTTP(sw, r)
+		if sw.code == 0 {
+			sw.code = http.StatusOK
+		}
+		f(name, t0, time.Since(t0), sw.code)
+	})
 }
 
 // Start listens, fills in the URLs that depend on the address (OAUTH_REDIRECT_URL,
@@ -191,7 +236,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		ln.Close()
 		return nil, err
 	}
-	s := &Stack{URL: base, Platform: p, ln: ln, srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}}
+	s := &Stack{URL: base, Platform: p, ln: ln, srv: &http.Server{Handler: observe(mux, o.Observe), ReadHeaderTimeout: 10 * time.Second}}
 	go s.srv.Serve(ln)
 	return s, nil
 }

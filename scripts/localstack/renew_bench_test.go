@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/belbo/calsync/shared/accounts"
+	"github.com/belbo/calsync/shared/benchtable"
 	"github.com/belbo/calsync/shared/fakegoogle"
 	"github.com/belbo/calsync/shared/googlecal"
 	"github.com/belbo/calsync/shared/messages"
@@ -31,7 +32,7 @@ type simConn struct {
 // refresh token through the fake's OAuth flow, and writes the connections and selected
 // calendars (no channel yet) straight into Firestore, as a connect + select would leave
 // them. workers bounds the parallelism.
-func seedConnections(t *testing.T, h *harness, n, k, workers int) []simConn {
+func seedConnections(t testing.TB, h *harness, n, k, workers int) []simConn {
 	t.Helper()
 	ctx := context.Background()
 	cfg := h.FG.OAuthConfig("http://app.example.test/cb", googlecal.Scopes...)
@@ -121,7 +122,7 @@ func writeSeed(h *harness, bw *firestore.BulkWriter, c simConn, now time.Time) e
 
 // touch marks every calendar synced and every list fresh at now (what SyncCalendar and
 // the hourly list pass keep true in steady state), so a measured pass is channel work only.
-func touch(t *testing.T, h *harness, conns []simConn, now time.Time) {
+func touch(t testing.TB, h *harness, conns []simConn, now time.Time) {
 	t.Helper()
 	ctx := context.Background()
 	st := h.Stack.Platform.Store
@@ -141,7 +142,7 @@ func touch(t *testing.T, h *harness, conns []simConn, now time.Time) {
 
 // fanOut runs RenewConnection for every connection with `workers` at once (standing in
 // for the function instances Pub/Sub fans the messages out to).
-func fanOut(t *testing.T, r *renewal.Renewer, conns []simConn, now time.Time, workers int) (renewed, stopped int64) {
+func fanOut(t testing.TB, r *renewal.Renewer, conns []simConn, now time.Time, workers int) (renewed, stopped int64) {
 	t.Helper()
 	var ren, stp atomic.Int64
 	var firstErr atomic.Value
@@ -259,4 +260,11 @@ func TestRenewSimulation(t *testing.T) {
 	t.Logf("  Firestore: %d reads (%s/channel) + tick %d reads (%s/channel); %d writes (%s/channel)",
 		reads, per(reads), scanReads, per(scanReads), writes, per(writes))
 	t.Logf("  max Google calls by one user in one fake minute: %d (quota ~600)", maxPerMin)
+	benchtable.Emit(benchtable.Table{Title: "Renewal simulation (TestRenewSimulation)",
+		Columns: []string{"N channels", "tick", "renewal wall time", "Google calls / channel", "Firestore reads / channel", "Firestore writes / channel", "max calls by one user in one minute"},
+		Rows: [][]string{{fmt.Sprintf("%d (%d × %d)", channels, n, perConn),
+			fmt.Sprintf("%d messages, %d reads, %d pages, %v", st.Published, st.Reads, st.Pages, scanDur.Round(time.Millisecond)),
+			fmt.Sprintf("%v (%.0f channels/s)", renewDur.Round(time.Millisecond), float64(channels)/renewDur.Seconds()),
+			per(int64(google)) + " + " + per(int64(h.FG.Calls("token"))) + " token refreshes",
+			per(reads) + " + " + per(scanReads) + " for the tick", per(writes), strconv.Itoa(maxPerMin)}}})
 }

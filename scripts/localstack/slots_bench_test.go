@@ -15,17 +15,22 @@ import (
 	"time"
 
 	"github.com/belbo/calsync/shared/availability"
+	"github.com/belbo/calsync/shared/benchtable"
 	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/fakegoogle"
 	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/secrets"
+	"github.com/belbo/calsync/shared/slotquery"
 	"github.com/belbo/calsync/shared/store"
 	"github.com/belbo/calsync/shared/testenv"
 )
 
 // benchStack starts the functions on a fresh emulator project with a fake clock at
 // Monday 2026-11-02 08:00 Berlin.
-func benchStack(b *testing.B) *Stack {
+func benchStack(b *testing.B) *Stack { return benchStackWith(b, nil) }
+
+// benchStackWith is benchStack whose operations m counts (nil: none).
+func benchStackWith(b *testing.B, m *meter) *Stack {
 	b.Helper()
 	testenv.Require(b, "FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")
 	fg := fakegoogle.New(fakegoogle.Options{Start: time.Date(2026, 11, 2, 7, 0, 0, 0, time.UTC)})
@@ -36,7 +41,16 @@ func benchStack(b *testing.B) *Stack {
 	env := config.Env{Project: testenv.Project(b), ClockURL: fg.ClockURL(), WidgetOrigins: []string{widgetOrigin}, ExportFields: []string{"service"}}
 	// Deployed, "now" is the system clock; the local CLOCK_URL costs an HTTP round trip per
 	// request that production never pays, so the benchmark reads the fake's clock in-process.
-	st, err := Start(context.Background(), Options{Env: env, Deps: platform.Deps{Secrets: sec, LogWriter: io.Discard, Clock: fg.Clock()}})
+	o := Options{Env: env, Deps: platform.Deps{Secrets: sec, LogWriter: io.Discard, Clock: fg.Clock()}}
+	if m != nil {
+		fo, err := m.C.FirestoreOptions()
+		if err != nil {
+			b.Fatal(err)
+		}
+		o.Deps.FirestoreOptions, o.Deps.PubSubOptions, o.Observe = fo, m.C.PubSubOptions(), m.observe
+		o.Deps.Secrets = countingSecrets{sec, m.C}
+	}
+	st, err := Start(context.Background(), o)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -98,16 +112,70 @@ func BenchmarkSlotsLoad(b *testing.B) {
 		get()
 	}
 	b.ResetTimer()
-	// Sequential: Slots vs one document read, interleaved.
+	// Sequential: Slots vs one document read, interleaved, and the split of a Slots request:
+	// the same query in-process (slotquery's reads + the engine, no HTTP), and the engine
+	// alone on data loaded once. HTTP + JSON = Slots − in-process; reads = in-process − engine.
 	const seq = 200
-	var slotsLat, readLat []time.Duration
+	ctx := context.Background()
+	pq, err := slotquery.ParseQuery(q)
+	if err != nil {
+		b.Fatal(err)
+	}
+	idx := &slotquery.CalendarIndex{TTL: time.Hour}
+	now := time.Date(2026, 11, 2, 7, 0, 0, 0, time.UTC)
+	rules, busy, books, _, err := slotquery.Load(ctx, st, "t1", "s1", pq.From, pq.To)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var slotsLat, readLat, inprocLat, engineLat []time.Duration
 	for range seq {
 		slotsLat = append(slotsLat, get())
 		t0 := time.Now()
-		if _, err := st.Staff("t1", "s1").Get(context.Background()); err != nil {
+		if _, err := st.Staff("t1", "s1").Get(ctx); err != nil {
 			b.Fatal(err)
 		}
 		readLat = append(readLat, time.Since(t0))
+		t0 = time.Now()
+		if _, err := slotquery.SlotsWithIndex(ctx, st, idx, pq, now); err != nil {
+			b.Fatal(err)
+		}
+		inprocLat = append(inprocLat, time.Since(t0))
+		t0 = time.Now()
+		if _, err := availability.Compute(rules, busy, books, availability.Request{Duration: pq.Duration, From: pq.From, To: pq.To, Now: now}); err != nil {
+			b.Fatal(err)
+		}
+		engineLat = append(engineLat, time.Since(t0))
+	}
+	// staff=any over 20 staff members, against the same run's document read.
+	for k := 2; k <= 20; k++ {
+		seedStaff(b, st, fmt.Sprintf("s%d", k))
+	}
+	qa := url.Values{"tenant": {"t1"}, "staff": {"any"}, "durationMin": {"30"}, "from": {"2026-11-02T00:00:00+01:00"}, "to": {"2026-11-09T00:00:00+01:00"}}
+	ua := s.Function("Slots") + "/?" + qa.Encode()
+	getAny := func() time.Duration {
+		t0 := time.Now()
+		resp, err := client.Get(ua)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			b.Fatalf("status %d", resp.StatusCode)
+		}
+		return time.Since(t0)
+	}
+	for range 5 {
+		getAny()
+	}
+	var anyLat, readLat2 []time.Duration
+	for range seq / 4 {
+		anyLat = append(anyLat, getAny())
+		t0 := time.Now()
+		if _, err := st.Staff("t1", "s1").Get(ctx); err != nil {
+			b.Fatal(err)
+		}
+		readLat2 = append(readLat2, time.Since(t0))
 	}
 	// Concurrent: bounded load loop, 8 workers × 250 requests.
 	const workers, per = 8, 250
@@ -137,6 +205,22 @@ func BenchmarkSlotsLoad(b *testing.B) {
 	b.ReportMetric(float64(p50s.Microseconds())/1000, "seq-p50-ms")
 	b.ReportMetric(float64(p50r.Microseconds())/1000, "docread-p50-ms")
 	b.ReportMetric(float64(p50s)/float64(p50r), "ratio")
+	p50i, p50e := pct(inprocLat, 0.5), pct(engineLat, 0.5)
+	b.ReportMetric(float64(p50i)/float64(p50r), "ratio-inprocess")
+	b.ReportMetric(float64(pct(anyLat, 0.5))/float64(pct(readLat2, 0.5)), "ratio-any20")
+	us := func(d time.Duration) string { return benchtable.F(float64(d.Microseconds())/1000, 2) }
+	benchtable.Emit(benchtable.Table{Title: "Slots latency split (BenchmarkSlotsLoad, sequential medians, same run)",
+		Columns: []string{"what", "median ms", "× one document read"},
+		Rows: [][]string{
+			{"one Firestore document read (staff doc)", us(p50r), "1.00"},
+			{"Slots over HTTP (what the widget waits for)", us(p50s), benchtable.F(float64(p50s)/float64(p50r), 2) + " (target ≤ 1.5)"},
+			{"of which HTTP + JSON (Slots − in-process)", us(p50s - p50i), benchtable.F(float64(p50s-p50i)/float64(p50r), 2)},
+			{"slotquery in-process: reads + engine", us(p50i), benchtable.F(float64(p50i)/float64(p50r), 2)},
+			{"of which reads (in-process − engine)", us(p50i - p50e), benchtable.F(float64(p50i-p50e)/float64(p50r), 2)},
+			{"of which engine (availability.Compute)", us(p50e), benchtable.F(float64(p50e)/float64(p50r), 2)},
+			{"staff=any over 20 staff, over HTTP", us(pct(anyLat, 0.5)), benchtable.F(float64(pct(anyLat, 0.5))/float64(pct(readLat2, 0.5)), 2) + " (target ≤ 3)"},
+		},
+		Notes: "Latency ratios are timed figures on a shared machine: reported here, not asserted (bench-smoke asserts only counts)."})
 }
 
 func bookOnce(b *testing.B, client *http.Client, u, staff string, start time.Time) int {

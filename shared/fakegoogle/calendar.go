@@ -362,11 +362,13 @@ type pageState struct {
 	pos, max         int
 	emptyLeft        int
 	syncToken        string
+	page             int // pages handed out so far (listhook.go)
 }
 
 // nextPage hands out the next page and registers a new page token if more follows.
 // Locked.
 func (s *Server) nextPage(ps *pageState) ([]json.RawMessage, string) {
+	ps.page++
 	items := []json.RawMessage{}
 	if ps.emptyLeft > 0 {
 		ps.emptyLeft--
@@ -1028,6 +1030,10 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) {
 	calID := r.PathValue("cal")
 	c, ok := s.apiCall(w, r, "events.list", calID, scopesEventsRead...)
 	if !ok {
+		return
+	}
+	if aerr := s.runListHook(calID, r.URL.Query()); aerr != nil {
+		writeErr(w, aerr)
 		return
 	}
 	q := r.URL.Query()

@@ -184,7 +184,19 @@ func FuzzControlDecode(f *testing.F) {
 		if err := decodeControl([]byte(s), &fl); err != nil {
 			return
 		}
-		_ = fg.AddFault(fl)
+		// Properties: what decodes re-encodes to a body that decodes to the same fault (the
+		// control API loses nothing it accepted), and a negative count is always refused.
+		again, err := json.Marshal(fl)
+		if err != nil {
+			t.Fatalf("%q: re-encode %+v: %v", s, fl, err)
+		}
+		var fl2 Fault
+		if err := decodeControl(again, &fl2); err != nil || fl2 != fl {
+			t.Fatalf("%q: decoded %+v, re-encoded %s, decoded again %+v (%v)", s, fl, again, fl2, err)
+		}
+		if err := fg.AddFault(fl); fl.Count < 0 && err == nil {
+			t.Fatalf("%q: a fault with count %d was accepted", s, fl.Count)
+		}
 		fg.ClearFaults()
 		var a Account
 		if decodeControl([]byte(s), &a) == nil {

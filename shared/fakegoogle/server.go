@@ -90,6 +90,7 @@ type Server struct {
 	channels    map[string]*channel
 	chanOrder   []string
 	faults      []*Fault
+	listHook    ListHook // listhook.go
 	calls       map[string]int
 	callsByMin  map[callKey]int
 	callsByAcct map[string]map[string]int // account → op → count

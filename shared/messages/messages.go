@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/belbo/calsync/shared/textutil"
 )
@@ -28,6 +29,10 @@ type Sync struct {
 	Connection string `json:"connection"`
 	Calendar   string `json:"calendar"` // calendar document id
 	Reason     string `json:"reason"`   // push | select | safety | full | poll
+	// NotifiedAt is when CalendarWebhook received Google's notification (that instance's
+	// wall clock; push messages only). A sync pass that began listing later already
+	// covers the change, so the syncer drops the message instead of looping again.
+	NotifiedAt time.Time `json:"notifiedAt,omitzero"`
 }
 
 // Export asks for one booking to be written to Google (topic calendar-export).

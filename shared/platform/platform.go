@@ -53,9 +53,10 @@ type Deps struct {
 	LogWriter io.Writer
 	HTTP      *http.Client
 	Clock     clock.Clock
-	// FirestoreOptions are added to the Firestore client's options (benchmarks count
-	// document reads with a gRPC interceptor).
+	// Extra client options for the Firestore and Pub/Sub clients (benchmarks count
+	// operations at the wire with them: shared/opcount).
 	FirestoreOptions []option.ClientOption
+	PubSubOptions    []option.ClientOption
 }
 
 // New builds a platform. It does not contact anything yet: clients connect lazily.
@@ -83,7 +84,7 @@ func New(ctx context.Context, env config.Env, d Deps) (*Platform, error) {
 		return nil, fmt.Errorf("firestore client: %w", err)
 	}
 	p.Store = store.New(fs)
-	ps, err := pubsub.NewClient(ctx, env.Project)
+	ps, err := pubsub.NewClient(ctx, env.Project, d.PubSubOptions...)
 	if err != nil {
 		fs.Close()
 		return nil, fmt.Errorf("pubsub client: %w", err)

@@ -251,10 +251,19 @@ func SlotsWithIndex(ctx context.Context, st *store.Store, idx *CalendarIndex, q 
 			pre = append(pre, s)
 		}
 	}
-	datas := make([]Data, len(staff))
-	errs := make([]error, len(staff))
+	datas, errs, batched := []Data(nil), []error(nil), false
+	if len(staff) > 1 {
+		datas, errs, batched = loadWarmMany(ctx, st, idx, q.Tenant, staff, pre, q.From, q.To)
+	}
+	if !batched {
+		datas = make([]Data, len(staff))
+		errs = make([]error, len(staff))
+	}
 	var wg sync.WaitGroup
 	for i, s := range staff {
+		if batched {
+			break
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

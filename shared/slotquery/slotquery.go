@@ -278,44 +278,45 @@ func decodeBookings(books []*firestore.DocumentSnapshot) ([]availability.Booking
 	return out, nil
 }
 
-// loadWarm is the one-round path when the selected calendars are known: the staff doc
-// and one GetAll of the busy docs, the booking index docs (store.BookingIndexDocID) and
-// the staff member's connection docs (for their status, so a connection that needs
-// reauthorisation withholds the slots at once, not a TTL later) run in parallel — no
-// query at all. The months are taken with the largest possible
-// buffers, since the rules arrive in the same round (at most one more month document per
-// calendar).
+// loadWarm is the one-round path when the selected calendars are known: one GetAll of
+// the staff doc, the busy docs, the booking index docs (store.BookingIndexDocID) and the
+// staff member's connection docs (for their status, so a connection that needs
+// reauthorisation withholds the slots at once, not a TTL later) — no query, one round
+// trip (two parallel RPCs would cost the slower of two waits). The months are taken with
+// the largest possible buffers, since the rules arrive in the same round (at most one
+// more month document per calendar).
 func loadWarm(ctx context.Context, r Reader, st *store.Store, tenant, staff string, from, to time.Time, staffSnap *firestore.DocumentSnapshot, e indexEntry) (Data, error) {
-	pairs := e.pairs
-	d := Data{Staff: staff}
-	readStaff := staffSnap == nil
-	var (
-		docs       []*firestore.DocumentSnapshot
-		errS, errY error
-		wg         sync.WaitGroup
-	)
-	if readStaff {
-		wg.Go(func() { staffSnap, errS = r.Get(ctx, st.Staff(tenant, staff)) })
+	refs := warmRefs(st, tenant, staff, e, from, to, staffSnap == nil)
+	docs, err := r.GetAll(ctx, refs)
+	if err != nil {
+		return Data{Staff: staff, Reads: len(refs)}, fmt.Errorf("read staff and busy docs of %s: %w", staff, err)
 	}
-	refs := busyRefs(st, tenant, staff, pairs, from.Add(-Margin-maxBuffers), to.Add(Margin+maxBuffers))
+	return decodeWarm(staff, staffSnap, docs)
+}
+
+// warmRefs are the documents a warm load reads: the staff doc first (withStaff), then the
+// busy docs of every pair, the booking index docs of the months in range and the
+// connection docs.
+func warmRefs(st *store.Store, tenant, staff string, e indexEntry, from, to time.Time, withStaff bool) []*firestore.DocumentRef {
+	var refs []*firestore.DocumentRef
+	if withStaff {
+		refs = append(refs, st.Staff(tenant, staff))
+	}
+	refs = append(refs, busyRefs(st, tenant, staff, e.pairs, from.Add(-Margin-maxBuffers), to.Add(Margin+maxBuffers))...)
 	for _, m := range store.MonthsSpanned(from.Add(-Margin-maxBuffers-maxBookingSpan), to.Add(Margin+maxBuffers)) {
 		refs = append(refs, st.Busy(tenant, staff).Doc(store.BookingIndexDocID(m)))
 	}
 	for _, c := range e.conns {
 		refs = append(refs, st.Connection(tenant, staff, c))
 	}
-	wg.Go(func() { docs, errY = r.GetAll(ctx, refs) })
-	wg.Wait()
-	if readStaff {
-		d.Reads++
-	}
-	switch {
-	case status.Code(errS) == codes.NotFound:
-		return d, ErrNoAvailability
-	case errS != nil:
-		return d, fmt.Errorf("read staff %s: %w", staff, errS)
-	case errY != nil:
-		return d, fmt.Errorf("read busy docs of %s: %w", staff, errY)
+	return refs
+}
+
+// decodeWarm turns what warmRefs read into Data; with staffSnap nil, docs[0] is the staff doc.
+func decodeWarm(staff string, staffSnap *firestore.DocumentSnapshot, docs []*firestore.DocumentSnapshot) (Data, error) {
+	d := Data{Staff: staff, Reads: len(docs)}
+	if staffSnap == nil {
+		staffSnap, docs = docs[0], docs[1:]
 	}
 	if !staffSnap.Exists() {
 		return d, ErrNoAvailability
@@ -328,7 +329,6 @@ func loadWarm(ctx context.Context, r Reader, st *store.Store, tenant, staff stri
 		return d, ErrNoAvailability
 	}
 	d.Rules = *s.Availability
-	d.Reads += len(refs)
 	var busy []*firestore.DocumentSnapshot
 	seen := map[string]bool{}
 	for _, doc := range docs {
@@ -361,6 +361,41 @@ func loadWarm(ctx context.Context, r Reader, st *store.Store, tenant, staff stri
 	var err error
 	d.Busy, err = decodeBusy(busy)
 	return d, err
+}
+
+// loadWarmMany is loadWarm for several staff members in one GetAll (staff=any, or a list):
+// one round trip instead of one per staff member. ok is false when any of them is not in
+// the index (the caller loads them one by one). pre, when not nil, holds staff docs read
+// already (pre[i] for staff[i]).
+func loadWarmMany(ctx context.Context, st *store.Store, idx *CalendarIndex, tenant string, staff []string, pre []*firestore.DocumentSnapshot, from, to time.Time) ([]Data, []error, bool) {
+	var all []*firestore.DocumentRef
+	offs := make([]int, len(staff)+1)
+	for i, s := range staff {
+		e, ok := idx.lookup(tenant, s)
+		if !ok {
+			return nil, nil, false
+		}
+		all = append(all, warmRefs(st, tenant, s, e, from, to, pre == nil)...)
+		offs[i+1] = len(all)
+	}
+	datas := make([]Data, len(staff))
+	errs := make([]error, len(staff))
+	docs, err := st.GetAll(ctx, all)
+	if err != nil {
+		for i := range staff {
+			datas[i] = Data{Staff: staff[i], Reads: offs[i+1] - offs[i]}
+			errs[i] = fmt.Errorf("read staff and busy docs: %w", err)
+		}
+		return datas, errs, true
+	}
+	for i, s := range staff {
+		var snap *firestore.DocumentSnapshot
+		if pre != nil {
+			snap = pre[i]
+		}
+		datas[i], errs[i] = decodeWarm(s, snap, docs[offs[i]:offs[i+1]])
+	}
+	return datas, errs, true
 }
 
 // CalendarIndex remembers, per function instance and for TTL, which (connection,

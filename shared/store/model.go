@@ -76,10 +76,14 @@ type Calendar struct {
 	SyncToken string `firestore:"syncToken"`
 	// Epoch is bumped whenever the stored events are thrown away (deselect, access revoked):
 	// a sync that started before cannot save its token, and lists fully again instead.
-	Epoch          int64     `firestore:"epoch"`
-	LeaseOwner     string    `firestore:"leaseOwner"`
-	LeaseUntil     time.Time `firestore:"leaseUntil"`
-	Dirty          bool      `firestore:"dirty"`
+	Epoch      int64     `firestore:"epoch"`
+	LeaseOwner string    `firestore:"leaseOwner"`
+	LeaseUntil time.Time `firestore:"leaseUntil"`
+	Dirty      bool      `firestore:"dirty"`
+	// PassStartedAt is the wall-clock instant before which the lease holder's current (or
+	// next) pass is guaranteed to start listing: a notification received before it is
+	// covered by that pass (syncer, "coalescing").
+	PassStartedAt  time.Time `firestore:"passStartedAt,omitempty"`
 	Channel        *Channel  `firestore:"channel"`
 	ChannelExpiry  time.Time `firestore:"channelExpiry"` // copy of Channel.Expiry for collection-group queries
 	HorizonEnd     time.Time `firestore:"horizonEnd"`

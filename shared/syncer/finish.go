@@ -52,7 +52,8 @@ func (r *run) finish(ctx context.Context, token string) (bool, error) {
 			ups = append(ups, firestore.Update{Path: "leaseUntil", Value: r.leaseUntil()})
 		case (cal.Dirty || epochChanged) && cal.Selected && active:
 			again = true
-			ups = append(ups, firestore.Update{Path: "dirty", Value: false}, firestore.Update{Path: "leaseUntil", Value: r.leaseUntil()})
+			ups = append(ups, firestore.Update{Path: "dirty", Value: false}, firestore.Update{Path: "leaseUntil", Value: r.leaseUntil()},
+				firestore.Update{Path: "passStartedAt", Value: time.Now().Add(r.s.loopDelay())})
 		default:
 			ups = append(ups, firestore.Update{Path: "leaseOwner", Value: ""}, firestore.Update{Path: "leaseUntil", Value: time.Time{}})
 		}

@@ -70,11 +70,19 @@ type env struct {
 	Logs  *syncLog
 	Conn  *store.Connection
 	Acc   *accounts.Service
+	zone  string // the calendar's time zone
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	fs, _ := testenv.Firestore(t)
+	return newEnvWith(t, fs, "Europe/Berlin")
+}
+
+// newEnvWith builds an env on the given Firestore client (a fresh project) with the
+// calendar in time zone zone.
+func newEnvWith(t testing.TB, fs *firestore.Client, zone string) *env {
+	t.Helper()
 	fg := fakegoogle.New(fakegoogle.Options{Start: t0, ClientID: clientID, ClientSecret: clientSecret})
 	srv := httptest.NewServer(fg.Handler())
 	t.Cleanup(srv.Close)
@@ -82,7 +90,7 @@ func newEnv(t testing.TB) *env {
 	if _, err := fg.CreateAccount(fakegoogle.Account{Email: email}); err != nil {
 		t.Fatal(err)
 	}
-	spec, err := fg.CreateCalendar(fakegoogle.CalendarSpec{Email: email, Primary: true, TimeZone: "Europe/Berlin", BackgroundColor: "#7986cb"})
+	spec, err := fg.CreateCalendar(fakegoogle.CalendarSpec{Email: email, Primary: true, TimeZone: zone, BackgroundColor: "#7986cb"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +104,7 @@ func newEnv(t testing.TB) *env {
 		OAuthRedirectURL: "http://app.test/cb"}
 	st := store.New(fs)
 	acc := &accounts.Service{Store: st, Sealer: tokencrypt.New(sec), Secrets: sec, Env: cfg}
-	e := &env{t: t, FG: fg, Store: st, Cal: spec.ID, Logs: &syncLog{}, Acc: acc}
+	e := &env{t: t, FG: fg, Store: st, Cal: spec.ID, Logs: &syncLog{}, Acc: acc, zone: zone}
 
 	// A refresh token through the fake consent page.
 	ctx := context.Background()
@@ -125,7 +133,7 @@ func newEnv(t testing.TB) *env {
 	}
 	e.Conn = conn
 	e.Ref = store.CalRef{Tenant: tenant, Staff: staff, Connection: connID, Calendar: store.CalendarDocID(spec.ID)}
-	if _, err := st.Doc(e.Ref).Set(ctx, store.Calendar{GoogleID: spec.ID, Name: "Work", Color: "#7986cb", TimeZone: "Europe/Berlin", Selected: true}); err != nil {
+	if _, err := st.Doc(e.Ref).Set(ctx, store.Calendar{GoogleID: spec.ID, Name: "Work", Color: "#7986cb", TimeZone: zone, Selected: true}); err != nil {
 		t.Fatal(err)
 	}
 	e.Msg = messages.Sync{Tenant: tenant, Staff: staff, Connection: connID, Calendar: e.Ref.Calendar, Reason: "select"}

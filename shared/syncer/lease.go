@@ -51,6 +51,11 @@ func (r *run) acquire(ctx context.Context) (bool, error) {
 			}
 			return false, err
 		}
+		if cal.LeaseOwner == "" && r.covered(&cal) {
+			// Released after a successful pass that began listing after this notification.
+			r.st.Outcome = "coalesced"
+			return false, nil
+		}
 		if conn == nil {
 			if conn, err = r.readConnection(ctx, connRef); conn == nil || err != nil {
 				return false, err
@@ -62,6 +67,7 @@ func (r *run) acquire(ctx context.Context) (bool, error) {
 		}
 		_, err = calRef.Update(ctx, r.pushed([]firestore.Update{
 			{Path: "leaseOwner", Value: r.owner}, {Path: "leaseUntil", Value: r.leaseUntil()}, {Path: "dirty", Value: false},
+			{Path: "passStartedAt", Value: time.Now()},
 		}), pre)
 		if err == nil {
 			r.cal, r.conn = &cal, conn
@@ -88,6 +94,9 @@ func (r *run) markDirty(ctx context.Context, calRef *firestore.DocumentRef, cal 
 	stalled := cal.LeaseUntil.Sub(r.now) < r.s.leaseTTL()/2
 	if stalled {
 		r.st.Outcome = "waiting"
+	}
+	if r.covered(cal) && !stalled {
+		return false, nil // the holder's pass lists after this notification arrived
 	}
 	if cal.Dirty {
 		if stalled {
@@ -167,7 +176,9 @@ func (r *run) release(ctx context.Context, extra map[string]any) error {
 		}
 		ups := []firestore.Update{}
 		if owner, _ := snap.DataAt("leaseOwner"); owner == r.owner {
-			ups = append(ups, firestore.Update{Path: "leaseOwner", Value: ""}, firestore.Update{Path: "leaseUntil", Value: time.Time{}})
+			// Released without a successful pass: no notification counts as covered.
+			ups = append(ups, firestore.Update{Path: "leaseOwner", Value: ""}, firestore.Update{Path: "leaseUntil", Value: time.Time{}},
+				firestore.Update{Path: "passStartedAt", Value: time.Time{}})
 		}
 		for k, v := range extra {
 			ups = append(ups, firestore.Update{Path: k, Value: v})

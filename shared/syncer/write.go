@@ -10,6 +10,8 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"google.golang.org/api/calendar/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/belbo/calsync/shared/calevents"
 	"github.com/belbo/calsync/shared/store"
@@ -208,6 +210,25 @@ func nonNil(s []string) []string {
 	return s
 }
 
+// fence reads, inside a write transaction, that this run still holds the lease. A worker
+// that stalled longer than its lease (a slow Google answer, a pause) may find another run
+// holding the calendar, which has already written newer data and saved a token past it:
+// writing its stale page then would stay wrong until the next full resync. The read
+// orders the transaction before any later acquire of the lease.
+func (r *run) fence(tx *firestore.Transaction) error {
+	snap, err := tx.Get(r.s.Store.Doc(r.ref))
+	if status.Code(err) == codes.NotFound {
+		return errCalendarGone
+	}
+	if err != nil {
+		return err
+	}
+	if owner, _ := snap.DataAt("leaseOwner"); owner != r.owner {
+		return errLeaseLost
+	}
+	return nil
+}
+
 // commit writes in batches of ≤ 500, several at once; it returns after all committed.
 func (r *run) commit(ctx context.Context, ws []write) error {
 	if len(ws) == 0 {
@@ -231,6 +252,9 @@ func (r *run) commit(ctx context.Context, ws []write) error {
 			// A write-only transaction is an atomic batch of ≤ 500 writes (WriteBatch is
 			// deprecated; BulkWriter ramps up from 500 writes/s, too slow for a full sync).
 			err := r.s.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+				if err := r.fence(tx); err != nil {
+					return err
+				}
 				for _, w := range chunk {
 					var err error
 					switch {
