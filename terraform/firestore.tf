@@ -34,6 +34,17 @@ resource "google_firestore_field" "booking_locks_ttl" {
   index_config {}
 }
 
+# Booking quota counters (tenants/{t}/bookingQuota/…) are deleted a day after their window
+# ends; nothing ever queries them, so they are exempted from indexing.
+resource "google_firestore_field" "booking_quota_ttl" {
+  database   = google_firestore_database.default.name
+  collection = "bookingQuota"
+  field      = "expireAt"
+
+  ttl_config {}
+  index_config {}
+}
+
 # Collection-group queries across all tenants: channels close to expiry (RenewChannels),
 # calendars due a safety sync, connections by status. Each field keeps an ascending
 # collection-scope index as well, for per-parent queries.

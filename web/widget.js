@@ -5,8 +5,10 @@
  *   <script src="https://…/widget.js" defer></script>
  *
  * Optional attributes on the div: data-config (URL of the configuration, default
- * <script origin>/config.json: {"slotsUrl","bookUrl","tenant","staff":[…],"now"}),
- * data-tenant, data-staff ("anna,ben"), data-services (JSON [{"name","durationMin"}]).
+ * <script origin>/config.json: {"slotsUrl","bookUrl","tenant","staff":[…],"services":[…],"now"}),
+ * data-tenant, data-staff ("anna,ben"), data-services (JSON [{"id","name","durationMin","staff"}]:
+ * the tenant's service catalogue, as Manage's GET /v1/tenants/{t}/services lists it).
+ * Slots and Book get the serviceId; the duration and title come from the catalogue.
  * It calls only the public Slots and Book functions. No dependencies, no build step.
  */
 (function () {
@@ -14,11 +16,11 @@
   var script = document.currentScript;
   var scriptOrigin = script && script.src ? new URL(script.src, location.href).origin : location.origin;
 
+  // Without a catalogue in the configuration the widget books free-form, which works only
+  // where the tenant's freeFormBooking setting allows it.
   var DEFAULT_SERVICES = [
     { name: "Consultation", durationMin: 30 },
     { name: "Treatment", durationMin: 60 },
-    { name: "Quick check", durationMin: 15 },
-    { name: "Extended session", durationMin: 90 },
   ];
   var REFRESH_MS = 4000;
 
@@ -90,11 +92,12 @@
       self.tenant = root.getAttribute("data-tenant") || cfg.tenant;
       var staff = root.getAttribute("data-staff");
       self.staffList = staff ? staff.split(",") : (cfg.staff || []);
-      self.services = DEFAULT_SERVICES;
+      self.services = (cfg.services && cfg.services.length) ? cfg.services : DEFAULT_SERVICES;
       try { if (root.getAttribute("data-services")) self.services = JSON.parse(root.getAttribute("data-services")); } catch (e) { /* keep defaults */ }
       if (cfg.now) self.skew = Date.parse(cfg.now) - Date.now();
       self.fmt();
       self.build();
+      self.offerStaff();
       self.loadSlots(true);
       self.timer = setInterval(function () { if (!document.hidden && self.view === "slots") self.loadSlots(false); }, REFRESH_MS);
     }).catch(function () {
@@ -119,7 +122,7 @@
     this.staff = el("select", { id: "csw-staff", name: "staff" },
       el("option", { value: "any", text: "Anyone available" }),
       this.staffList.map(function (s) { return el("option", { value: s, text: cap(s) }); }));
-    var onChange = function () { self.page = 0; self.slots = null; self.loadSlots(true); };
+    var onChange = function () { self.page = 0; self.slots = null; self.offerStaff(); self.loadSlots(true); };
     this.service.addEventListener("change", onChange);
     this.staff.addEventListener("change", onChange);
     this.prev = el("button", { type: "button", id: "csw-prev", "aria-label": "Earlier week", text: "‹ Earlier", onclick: function () { self.page--; self.loadSlots(true); } });
@@ -133,6 +136,15 @@
       el("div", { class: "csw-nav" }, this.prev, this.range, this.next));
     this.root.replaceChildren(el("h2", { text: "Book an appointment" }), this.controls, this.body,
       el("p", { class: "csw-tz", text: "Times are shown in your time zone (" + this.tz.replace(/_/g, " ") + ")." }));
+  };
+
+  // offerStaff disables the people who do not offer the chosen service.
+  Widget.prototype.offerStaff = function () {
+    var svc = this.services[+this.service.value], sel = this.staff;
+    Array.prototype.forEach.call(sel.options, function (o) {
+      o.disabled = o.value !== "any" && !!(svc.staff && svc.staff.indexOf(o.value) < 0);
+    });
+    if (sel.options[sel.selectedIndex] && sel.options[sel.selectedIndex].disabled) sel.value = "any";
   };
 
   Widget.prototype.window = function () {
@@ -156,7 +168,8 @@
     var u = new URL(this.cfg.slotsUrl, scriptOrigin);
     u.searchParams.set("tenant", this.tenant);
     u.searchParams.set("staff", staff === "any" ? "any" : staff);
-    u.searchParams.set("durationMin", String(svc.durationMin));
+    if (svc.id) u.searchParams.set("serviceId", svc.id);
+    else u.searchParams.set("durationMin", String(svc.durationMin));
     u.searchParams.set("from", w.from.toISOString());
     u.searchParams.set("to", w.to.toISOString());
     u.searchParams.set("tz", this.tz);
@@ -245,7 +258,9 @@
       if (!ok) { (name.getAttribute("aria-invalid") ? name : email).focus(); return; }
       submit.disabled = true; submit.textContent = "Booking…";
       msg.replaceChildren();
-      var body = { tenant: self.tenant, staff: it.slot.staff, start: it.slot.start, durationMin: svc.durationMin, service: svc.name, customer: { name: n, email: m } };
+      var body = { tenant: self.tenant, staff: it.slot.staff, start: it.slot.start, customer: { name: n, email: m } };
+      if (svc.id) body.serviceId = svc.id;
+      else { body.durationMin = svc.durationMin; body.service = svc.name; }
       call(new URL(self.cfg.bookUrl, scriptOrigin).toString(), { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) }).then(function (res) {
         if (res.status === 201 || res.ok) { self.showDone(res.data || {}, svc, it, n, m); return; }
         if (res.status === 409) {
@@ -301,7 +316,7 @@
       return r.text().then(function (t) {
         var data = null;
         try { data = t ? JSON.parse(t) : null; } catch (e) { /* not JSON */ }
-        return { ok: r.ok, status: r.status, data: data };
+        return { ok: r.ok, status: r.status, data: data, retryAfter: +(r.headers.get("Retry-After") || 0) };
       });
     }, function () {
       throw new Error("We could not reach the booking service. Check your internet connection and try again.");
@@ -320,18 +335,30 @@
     invalid_cancel_token: "This cancel link is not valid.",
     already_cancelled: "This booking was already cancelled.",
     too_many_requests: "Too many attempts. Please wait a moment and try again.",
+    rate_limited: "Too many bookings were made from here or with this e-mail address in a short time.",
+    service_required: "Please choose a service.",
+    service_not_found: "This service is no longer offered. Please reload the page.",
+    service_not_offered: "This person does not offer this service. Please choose someone else or “Anyone available”.",
     not_implemented: "Online booking is not available yet.",
   };
 
   function explain(res, what) {
     var e = res.data && res.data.error;
     var code = e && e.code, text = e && e.message;
+    if (res.status === 429) return WORDS.rate_limited + " " + later(res.retryAfter);
     if (code && WORDS[code]) return WORDS[code];
     if (res.status === 400 && text) return "Could not " + what + ": " + sentence(text);
     if (res.status === 429) return WORDS.too_many_requests;
     if (res.status >= 500) return "The booking service had a problem, so we could not " + what + ". Please try again in a moment.";
     if (text) return "Could not " + what + ": " + sentence(text);
     return "Could not " + what + " (error " + res.status + ").";
+  }
+  // later words a Retry-After (seconds) for people.
+  function later(secs) {
+    if (!(secs > 0)) return "Please try again later.";
+    if (secs < 90) return "Please try again in a minute.";
+    if (secs < 5400) return "Please try again in " + Math.ceil(secs / 60) + " minutes.";
+    return "Please try again in about " + Math.round(secs / 3600) + " hours, or contact us directly.";
   }
   function sentence(s) { s = String(s).trim(); s = s.charAt(0).toUpperCase() + s.slice(1); return /[.!?]$/.test(s) ? s : s + "."; }
 

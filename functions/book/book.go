@@ -18,6 +18,10 @@ import (
 	"github.com/belbo/calsync/shared/platform"
 )
 
+// TrustedProxyHops is how many proxies of our own stand between the Google Front End and
+// Book (0 for the function's own URL; see booking.ClientIP).
+const TrustedProxyHops = 0
+
 // Need lists the configuration Book needs.
 var Need = []string{}
 
@@ -33,6 +37,15 @@ func New(p *platform.Platform) (http.Handler, error) {
 		w.Header().Set("Cache-Control", "no-store")
 		if _, pattern := mux.Handler(r); pattern == "" {
 			jsonhttp.Error(w, http.StatusNotFound, "not_found", "no such route or method")
+			return
+		}
+		// Book takes no query parameters: anything there is refused, not ignored.
+		if r.URL.RawQuery != "" {
+			jsonhttp.Error(w, http.StatusBadRequest, "unknown_parameter", "Book takes no query parameters")
+			return
+		}
+		if p := jsonhttp.RequireJSON(r); p != nil {
+			jsonhttp.Fail(w, p)
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -88,7 +101,8 @@ func create(p *platform.Platform, svc *booking.Service, w http.ResponseWriter, r
 	if !ok {
 		return
 	}
-	c, err := svc.Create(r.Context(), in, now, booking.Options{Source: booking.SourceWidget})
+	client := booking.Client{IP: booking.ClientIP(r.Header.Get("X-Forwarded-For"), r.RemoteAddr, TrustedProxyHops)}
+	c, err := svc.Book(r.Context(), in, client, now)
 	if err != nil {
 		writeError(p, w, r, "book: failed", err)
 		return

@@ -16,18 +16,32 @@ func TestRefusedBeforeAnyIO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const json = "application/json"
+	good := `{"tenant":"t1","staff":"anna","start":"2026-11-03T10:00:00+01:00","serviceId":"cut","customer":{"name":"Erika","email":"erika@example.org"}}`
 	for _, c := range []struct {
-		method, path, body string
-		status             int
-		code               string
+		method, path, ctype, body string
+		status                    int
+		code                      string
 	}{
-		{"GET", "/", "", http.StatusNotFound, "not_found"},
-		{"POST", "/nope", "{}", http.StatusNotFound, "not_found"},
-		{"POST", "/", strings.Repeat("x", 9<<10), http.StatusRequestEntityTooLarge, "body_too_large"},
-		{"POST", "/cancel", "{", http.StatusBadRequest, ""},
+		{"GET", "/", "", "", http.StatusNotFound, "not_found"},
+		{"POST", "/nope", json, "{}", http.StatusNotFound, "not_found"},
+		{"POST", "/", json, strings.Repeat("x", 9<<10), http.StatusRequestEntityTooLarge, "body_too_large"},
+		{"POST", "/cancel", json, "{", http.StatusBadRequest, ""},
+		// A cross-site form or text/plain post (no CORS preflight) never reaches the handler.
+		{"POST", "/", "text/plain", good, http.StatusUnsupportedMediaType, "unsupported_media_type"},
+		{"POST", "/", "application/x-www-form-urlencoded", good, http.StatusUnsupportedMediaType, "unsupported_media_type"},
+		{"POST", "/", "", good, http.StatusUnsupportedMediaType, "unsupported_media_type"},
+		{"POST", "/cancel", "text/plain", `{"id":"x","cancelToken":"y"}`, http.StatusUnsupportedMediaType, "unsupported_media_type"},
+		{"POST", "/?x=1", json, good, http.StatusBadRequest, "unknown_parameter"},
+		{"POST", "/", json, strings.Replace(good, `"t1"`, `"__t1__"`, 1), http.StatusBadRequest, "invalid_request"},
+		{"POST", "/", json, strings.Replace(good, `"serviceId":"cut"`, `"durationMin":0`, 1), http.StatusBadRequest, "service_required"},
 	} {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, strings.NewReader(c.body)))
+		req := httptest.NewRequest(c.method, c.path, strings.NewReader(c.body))
+		if c.ctype != "" {
+			req.Header.Set("Content-Type", c.ctype)
+		}
+		h.ServeHTTP(rec, req)
 		if rec.Code != c.status || !strings.Contains(rec.Body.String(), c.code) {
 			t.Errorf("%s %s: %d %s, want %d %s", c.method, c.path, rec.Code, rec.Body, c.status, c.code)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/store"
+	"github.com/belbo/calsync/shared/watch"
 )
 
 func hdr(kv ...string) http.Header {
@@ -26,10 +27,16 @@ func hdr(kv ...string) http.Header {
 	return h
 }
 
+// Channel ids of the shape watch.NewChannelID makes.
+const (
+	ch1 = "ch-0123456789abcdef0123456789abcdef"
+	ch2 = "ch-fedcba9876543210fedcba9876543210"
+)
+
 func TestParseHeaders(t *testing.T) {
 	t.Parallel()
-	ok := []string{"X-Goog-Channel-ID", "ch-abc_DEF-1", "X-Goog-Channel-Token", "tok", "X-Goog-Resource-ID", "res1", "X-Goog-Resource-State", "exists"}
-	if n, err := ParseHeaders(hdr(ok...)); err != nil || n.ChannelID != "ch-abc_DEF-1" || n.State != "exists" || n.Token != "tok" || n.ResourceID != "res1" {
+	ok := []string{"X-Goog-Channel-ID", ch1, "X-Goog-Channel-Token", "tok", "X-Goog-Resource-ID", "res1", "X-Goog-Resource-State", "exists"}
+	if n, err := ParseHeaders(hdr(ok...)); err != nil || n.ChannelID != ch1 || n.State != "exists" || n.Token != "tok" || n.ResourceID != "res1" {
 		t.Fatalf("valid headers: %+v %v", n, err)
 	}
 	bad := map[string][]string{
@@ -47,12 +54,20 @@ func TestParseHeaders(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if n, err := ParseHeaders(hdr("X-Goog-Channel-ID", strings.Repeat("a", 64), "X-Goog-Resource-ID", "r", "X-Goog-Resource-State", "not_exists")); err != nil || n.State != StateNotExists {
-		t.Fatalf("64-char id: %v", err)
+	// Only the shape watch.NewChannelID makes is accepted: a 64-character id, or one
+	// with upper case or underscores, was fine for Google but is none of ours.
+	for _, id := range []string{strings.Repeat("a", 64), "ch-abc_DEF-1", "ch-" + strings.Repeat("A", 32), "ch-" + strings.Repeat("a", 31), "__ch__"} {
+		if _, err := ParseHeaders(hdr("X-Goog-Channel-ID", id, "X-Goog-Resource-ID", "r", "X-Goog-Resource-State", "not_exists")); !errors.Is(err, ErrHeaders) {
+			t.Errorf("channel id %q accepted", id)
+		}
+	}
+	if id := watch.NewChannelID(); !watch.ValidChannelID(id) {
+		t.Fatalf("a channel id we create (%q) is refused", id)
 	}
 }
 
 func FuzzParseHeaders(f *testing.F) {
+	f.Add(ch1, "tok", "res", "exists")
 	f.Add("ch-1", "tok", "res", "exists")
 	f.Add("", "", "", "")
 	f.Add(strings.Repeat("a", 64), "t", "r", "sync")
@@ -67,7 +82,7 @@ func FuzzParseHeaders(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if len(n.ChannelID) == 0 || len(n.ChannelID) > 64 || !messages.ValidID(n.ChannelID) {
+		if !watch.ValidChannelID(n.ChannelID) || !messages.ValidID(n.ChannelID) {
 			t.Fatalf("accepted channel id %q", n.ChannelID)
 		}
 		if n.State != StateSync && n.State != StateExists && n.State != StateNotExists {
@@ -92,7 +107,7 @@ type fakeEnv struct {
 
 func (f *fakeEnv) handler() *Handler {
 	lookups := map[string]*store.ChannelLookup{
-		"ch-1": {Tenant: "t1", Staff: "s1", Connection: "c1", Calendar: "cal1", TokenHash: store.HashToken("secret"), ResourceID: "res1"},
+		ch1: {Tenant: "t1", Staff: "s1", Connection: "c1", Calendar: "cal1", TokenHash: store.HashToken("secret"), ResourceID: "res1"},
 	}
 	return &Handler{
 		Channels: func(ctx context.Context, id string) (*store.ChannelLookup, error) {
@@ -142,16 +157,16 @@ func TestHandler(t *testing.T) {
 		publishes                   int
 		reads                       int64
 	}{
-		{"exists publishes", "POST", "ch-1", "secret", "res1", "exists", false, false, 200, 1, 1},
-		{"not_exists publishes", "POST", "ch-1", "secret", "res1", "not_exists", false, false, 200, 1, 1},
-		{"sync answered", "POST", "ch-1", "secret", "res1", "sync", false, false, 200, 0, 1},
-		{"wrong token", "POST", "ch-1", "nope", "res1", "exists", false, false, 200, 0, 1},
-		{"wrong resource", "POST", "ch-1", "secret", "res2", "exists", false, false, 200, 0, 1},
-		{"unknown channel", "POST", "ch-2", "secret", "res1", "exists", false, false, 200, 0, 1},
-		{"GET", "GET", "ch-1", "secret", "res1", "exists", false, false, 405, 0, 0},
+		{"exists publishes", "POST", ch1, "secret", "res1", "exists", false, false, 200, 1, 1},
+		{"not_exists publishes", "POST", ch1, "secret", "res1", "not_exists", false, false, 200, 1, 1},
+		{"sync answered", "POST", ch1, "secret", "res1", "sync", false, false, 200, 0, 1},
+		{"wrong token", "POST", ch1, "nope", "res1", "exists", false, false, 200, 0, 1},
+		{"wrong resource", "POST", ch1, "secret", "res2", "exists", false, false, 200, 0, 1},
+		{"unknown channel", "POST", ch2, "secret", "res1", "exists", false, false, 200, 0, 1},
+		{"GET", "GET", ch1, "secret", "res1", "exists", false, false, 405, 0, 0},
 		{"bad headers", "POST", "ch 1", "secret", "res1", "exists", false, false, 400, 0, 0},
-		{"publish fails", "POST", "ch-1", "secret", "res1", "exists", true, false, 503, 0, 1},
-		{"lookup fails", "POST", "ch-1", "secret", "res1", "exists", false, true, 503, 0, 1},
+		{"publish fails", "POST", ch1, "secret", "res1", "exists", true, false, 503, 0, 1},
+		{"lookup fails", "POST", ch1, "secret", "res1", "exists", false, true, 503, 0, 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -200,7 +215,7 @@ func loadWebhook(b *testing.B, h http.Handler, workers int) int64 {
 		wg.Go(func() {
 			for next.Add(1) <= int64(b.N) {
 				req, _ := http.NewRequest("POST", srv.URL, nil)
-				req.Header.Set("X-Goog-Channel-ID", "ch-1")
+				req.Header.Set("X-Goog-Channel-ID", ch1)
 				req.Header.Set("X-Goog-Channel-Token", "secret")
 				req.Header.Set("X-Goog-Resource-ID", "res1")
 				req.Header.Set("X-Goog-Resource-State", "exists")

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
+
+	"github.com/belbo/calsync/shared/watch"
 )
 
 // TokenMatches compares sha256(token) with the stored hex hash in constant time.
@@ -44,7 +46,7 @@ func ParseHeaders(h http.Header) (Notification, error) {
 		State:      h.Get("X-Goog-Resource-State"),
 	}
 	if !validChannelID(n.ChannelID) {
-		return Notification{}, errors.Join(ErrHeaders, errors.New("X-Goog-Channel-ID must be 1–64 of A–Z a–z 0–9 _ -"))
+		return Notification{}, errors.Join(ErrHeaders, errors.New("X-Goog-Channel-ID is not a channel id this product creates"))
 	}
 	switch n.State {
 	case StateSync, StateExists, StateNotExists:
@@ -60,18 +62,8 @@ func ParseHeaders(h http.Header) (Notification, error) {
 	return n, nil
 }
 
-func validChannelID(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
+// validChannelID accepts only ids of the shape the product creates (watch.NewChannelID).
+func validChannelID(s string) bool { return watch.ValidChannelID(s) }
 
 func printable(s string) bool {
 	for i := 0; i < len(s); i++ {

@@ -86,7 +86,7 @@ func (a *api) createBooking(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c, err := a.bookings().Create(r.Context(), in, now, booking.Options{Source: booking.SourceStaff})
+	c, err := a.bookings().CreateByStaff(r.Context(), in, now)
 	if err != nil {
 		a.domainError(w, r, err)
 		return

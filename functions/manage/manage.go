@@ -55,6 +55,7 @@ func New(p *platform.Platform) (http.Handler, error) {
 	routes["POST "+tenantBase+"/erasure/customers"] = a.eraseCustomer
 	routes["DELETE "+base] = a.eraseStaff
 	routes["DELETE "+tenantBase] = a.eraseTenant
+	a.serviceRoutes(routes)
 	for pattern, h := range routes {
 		mux.Handle(pattern, a.scoped(h))
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/slotquery"
+	"github.com/belbo/calsync/shared/slotsvc"
 )
 
 // Need lists the configuration Slots needs.
@@ -26,18 +27,26 @@ func init() { functions.HTTP("Slots", platform.LazyHTTP("Slots", Need, New)) }
 // when someone books, and Book re-checks anyway.
 const CacheControl = "public, max-age=30"
 
-type slotJSON struct {
-	Start string `json:"start"`
-	End   string `json:"end"`
-	Staff string `json:"staff"`
-}
+// CacheTTL bounds how old an answer from an instance's own cache can be
+// (config SLOTS_CACHE_TTL, default 5 s): short against the 30 s a browser or CDN may
+// reuse it anyway.
+const CacheTTL = 5 * time.Second
 
 // New builds the handler.
 func New(p *platform.Platform) (http.Handler, error) {
 	// Which calendars a staff member has selected is remembered per instance for as long
 	// as a Slots answer may be cached anyway (see slotquery.CalendarIndex).
-	idx := &slotquery.CalendarIndex{TTL: 30 * time.Second}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	svc := &slotsvc.Service{
+		Store: p.Store,
+		Index: &slotquery.CalendarIndex{TTL: 30 * time.Second},
+		Cache: &slotsvc.Cache{TTL: min(p.Env.SlotsCacheTTL, CacheTTL)},
+	}
+	return cors.Wrap(p.Env.WidgetOrigins, []string{http.MethodGet, http.MethodHead}, Handler(p, svc)), nil
+}
+
+// Handler is the Slots handler over svc.
+func Handler(p *platform.Platform, svc *slotsvc.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD, OPTIONS")
 			jsonhttp.Error(w, http.StatusMethodNotAllowed, "method_not_allowed", "use GET")
@@ -52,7 +61,11 @@ func New(p *platform.Platform) (http.Handler, error) {
 		if err != nil {
 			var qe *slotquery.QueryError
 			if errors.As(err, &qe) {
-				jsonhttp.Error(w, http.StatusBadRequest, "invalid_"+snake(qe.Param), qe.Error())
+				code := qe.Code
+				if code == "" {
+					code = "invalid_" + snake(qe.Param)
+				}
+				jsonhttp.Error(w, http.StatusBadRequest, code, qe.Error())
 				return
 			}
 			jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", "invalid query")
@@ -62,23 +75,22 @@ func New(p *platform.Platform) (http.Handler, error) {
 		if !ok {
 			return
 		}
-		res, err := slotquery.SlotsWithIndex(r.Context(), p.Store, idx, q, now)
-		if httperr.Write(w, err) {
-			return
-		}
-		if err != nil {
+		body, err := svc.Answer(r.Context(), q, now)
+		switch {
+		case httperr.Write(w, err):
+		case err != nil:
 			p.Log.ErrorContext(r.Context(), "slots: failed", "tenant", q.Tenant, "error", err.Error())
 			jsonhttp.Error(w, http.StatusInternalServerError, "internal", "internal error")
-			return
+		default:
+			w.Header().Set("Cache-Control", CacheControl)
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			w.WriteHeader(http.StatusOK)
+			if r.Method != http.MethodHead {
+				_, _ = w.Write(body)
+			}
 		}
-		out := make([]slotJSON, len(res.Slots))
-		for i, s := range res.Slots {
-			out[i] = slotJSON{Start: s.Start.Format(time.RFC3339), End: s.End.Format(time.RFC3339), Staff: s.Staff}
-		}
-		w.Header().Set("Cache-Control", CacheControl)
-		jsonhttp.Write(w, http.StatusOK, map[string]any{"slots": out})
 	})
-	return cors.Wrap(p.Env.WidgetOrigins, []string{http.MethodGet, http.MethodHead}, h), nil
 }
 
 func snake(param string) string {

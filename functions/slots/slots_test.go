@@ -24,6 +24,9 @@ func TestRefusedBeforeAnyIO(t *testing.T) {
 		{"POST", "/", http.StatusMethodNotAllowed, "method_not_allowed"},
 		{"GET", "/other", http.StatusNotFound, "not_found"},
 		{"GET", "/?tenant=", http.StatusBadRequest, "invalid_"},
+		{"GET", "/?tenant=__x__&staff=a&serviceId=s&from=2026-11-02T00:00:00Z&to=2026-11-03T00:00:00Z", http.StatusBadRequest, "invalid_tenant"},
+		{"GET", "/?tenant=t&staff=a&serviceId=s&from=2026-11-02T00:00:00Z&to=2026-11-03T00:00:00Z&x=1", http.StatusBadRequest, "unknown_parameter"},
+		{"GET", "/?tenant=t&staff=a&from=2026-11-02T00:00:00Z&to=2026-11-03T00:00:00Z", http.StatusBadRequest, "service_required"},
 	} {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.target, nil))

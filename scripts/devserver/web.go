@@ -26,5 +26,6 @@ func webHandler(dir string, env config.Env, functionsURL, googleURL string) http
 		ClockURL:  env.ClockURL,
 		Tenant:    webui.DemoTenant,
 		Staff:     webui.DemoStaff,
+		Services:  webui.DemoServices,
 	})
 }

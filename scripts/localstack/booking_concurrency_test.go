@@ -15,6 +15,7 @@ import (
 func TestBookingConcurrentSameSlot(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	h.setRules("t1", "s1", weekdayRules())
+	h.freeFormTenant("t1")
 	const n = 100
 	codes := make([]int, n)
 	bodies := make([]string, n)
@@ -70,6 +71,7 @@ func TestBookingConcurrentSameSlot(t *testing.T) {
 func TestBookingConcurrentOverlapping(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	h.setRules("t1", "s1", weekdayRules())
+	h.freeFormTenant("t1")
 	loc, _ := time.LoadLocation("Europe/Berlin")
 	var starts []time.Time
 	for m := 9 * 60; m <= 16*60; m += 30 {

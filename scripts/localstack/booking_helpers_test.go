@@ -75,3 +75,18 @@ func decodeMap(t testing.TB, b []byte) map[string]any {
 	}
 	return m
 }
+
+// freeFormTenant lets tenant book free-form (durationMin and service in the body, no
+// catalogue) with booking limits high enough never to trigger: for the tests of slot
+// computation and booking races, which are not about the catalogue or the limits.
+func (h *harness) freeFormTenant(tenant string) {
+	h.t.Helper()
+	high := map[string]int{"hour": 100000, "day": 100000}
+	code, body := h.manage("PATCH", "/v1/tenants/"+tenant+"/settings", map[string]any{
+		"freeFormBooking": true,
+		"limits":          map[string]any{"perIp": high, "perEmail": high, "perStaff": high, "perTenant": high},
+	})
+	if code != http.StatusOK {
+		h.t.Fatalf("patch settings: %d %s", code, body)
+	}
+}

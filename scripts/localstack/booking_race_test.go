@@ -20,6 +20,7 @@ func TestCancelDuringExportLeavesNoEvent(t *testing.T) {
 	primary, _ := h.addAccount("anna@example.com")
 	mustConnect(t, h, "t1", "anna", "anna@example.com")
 	h.setRules("t1", "anna", weekdayRules())
+	h.freeFormTenant("t1")
 	resp, body := h.public("POST", h.Stack.Function("Book")+"/", bookBody("t1", "anna", "2026-11-03T10:00:00+01:00", 30))
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("book: %d %s", resp.StatusCode, body)
@@ -74,6 +75,7 @@ func TestDisconnectForgetsWhereBookingsWent(t *testing.T) {
 	primary, _ := h.addAccount("anna@example.com")
 	conn := mustConnect(t, h, "t1", "anna", "anna@example.com")
 	h.setRules("t1", "anna", weekdayRules())
+	h.freeFormTenant("t1")
 	resp, body := h.public("POST", h.Stack.Function("Book")+"/", bookBody("t1", "anna", "2026-11-03T10:00:00+01:00", 30))
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("book: %d %s", resp.StatusCode, body)
@@ -100,6 +102,7 @@ func TestBookingsWaitingForAConnectionAreExportedOnConnect(t *testing.T) {
 	h := newHarness(t, harnessOptions{Push: true})
 	primary, _ := h.addAccount("anna@example.com")
 	h.setRules("t1", "anna", weekdayRules())
+	h.freeFormTenant("t1")
 	resp, body := h.public("POST", h.Stack.Function("Book")+"/", bookBody("t1", "anna", "2026-11-03T10:00:00+01:00", 30))
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("book: %d %s", resp.StatusCode, body)

@@ -27,8 +27,10 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/belbo/calsync/scripts/webui"
+	"github.com/belbo/calsync/shared/booking"
 	"github.com/belbo/calsync/shared/fakegoogle"
 	"github.com/belbo/calsync/shared/platform"
+	"github.com/belbo/calsync/shared/store"
 	"github.com/belbo/calsync/shared/testenv"
 	"github.com/belbo/calsync/shared/topology"
 )
@@ -99,6 +101,7 @@ func startUISystem(t *testing.T, start time.Time) *uiSystem {
 		ClockURL:  fg.ClockURL(),
 		Tenant:    webui.DemoTenant,
 		Staff:     webui.DemoStaff,
+		Services:  webui.DemoServices,
 	})
 	st, err := Start(context.Background(), Options{
 		Env: env, Deps: platform.Deps{Secrets: sec, LogWriter: logs}, Addr: addr,
@@ -305,6 +308,10 @@ func TestBrowserEndToEnd(t *testing.T) {
 	// Monday 09:00–09:30 is the seeded "Weekly planning" on Work: not offered.
 	mon9 := time.Date(2026, 11, 2, 9, 0, 0, 0, berlin).Format(time.RFC3339)
 	waitJS(t, ctx, "no slot during the seeded Weekly planning", short, "!"+has(mon9))
+	// The services are the tenant's catalogue; choose "Quick check" (15 minutes, Anna only).
+	waitJS(t, ctx, "the catalogue in the service list", short, fmt.Sprintf(`document.querySelectorAll('#csw-service option').length === %d && [...document.querySelectorAll('#csw-service option')].some(o => o.textContent === 'Quick check (15 min)')`, len(webui.DemoServices)))
+	run(t, ctx, "choose Quick check", short, setValue("#csw-service", "2"))
+	waitJS(t, ctx, "Quick check's slots", short, `document.querySelectorAll('.csw-slot').length > 0 && !document.querySelector('.csw-loading')`)
 	first := get(t, ctx, "the first slot", chromedp.AttributeValue(css(".csw-slot"), "data-start")).Value
 	step("book " + first)
 	screenshot(t, ctx, "widget.png")
@@ -324,6 +331,18 @@ func TestBrowserEndToEnd(t *testing.T) {
 		t.Fatalf("confirmation = %q", confirmed)
 	}
 	screenshot(t, ctx, "widget-booked.png")
+	// Duration and title came from the catalogue, not from the page.
+	firstAt, err := time.Parse(time.RFC3339, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var booked *store.Booking
+	if list, err := (&booking.Service{Store: sys.Stack.Platform.Store}).List(context.Background(), webui.DemoTenant, "anna", firstAt, firstAt.Add(time.Minute)); err == nil && len(list) == 1 {
+		booked = list[0]
+	}
+	if booked == nil || booked.ServiceID != "quick-check" || booked.Service != "Quick check" || booked.End.Sub(booked.Start) != 15*time.Minute {
+		t.Fatalf("the widget's booking %+v: want the catalogue's quick-check, 15 minutes", booked)
+	}
 
 	// 4. The slot is gone from the widget.
 	step("see the slot disappear")
@@ -400,6 +419,21 @@ func TestBrowserEndToEnd(t *testing.T) {
 		chromedp.WaitVisible(css("#csw-cancelled")))
 	openWidget()
 	waitJS(t, ctx, "Thursday 15:00 offered again after cancelling", sync, has(thu(15, 0)))
+
+	// 8b. A customer over a booking limit gets a friendly message, not an error code.
+	step("see the friendly message for a booking limit")
+	if _, err := sys.Stack.Platform.Store.PatchTenantSettings(context.Background(), webui.DemoTenant, []byte(`{"limits":{"perEmail":{"hour":1,"day":1}}}`), sys.FG.Now()); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "book Thursday 15:00 again with the same e-mail", short,
+		chromedp.Click(css(slot(thu(15, 0)))),
+		chromedp.WaitVisible(css("#csw-name")),
+		chromedp.SendKeys(css("#csw-name"), "Max Mustermann"),
+		chromedp.SendKeys(css("#csw-email"), "max@example.org"),
+		chromedp.Click(css("#csw-book")))
+	waitJS(t, ctx, "the friendly limit message", short,
+		`[...document.querySelectorAll('.csw-err')].some(e => e.textContent.includes('Too many bookings') && e.textContent.includes('try again in'))`)
+	screenshot(t, ctx, "widget-limited.png")
 	run(t, ctx, "back to the settings page", short,
 		chromedp.Navigate(sys.URL+"/settings.html?staff=anna"),
 		chromedp.WaitVisible(css("#disconnect")))

@@ -19,6 +19,7 @@ func TestReauthWithholdsSlotsAndBook(t *testing.T) {
 	h.addAccount("anna@example.com")
 	h.setRules("t1", "anna", weekdayRules())
 	h.setRules("t1", "ben", weekdayRules()) // no Google connection: never withheld
+	h.freeFormTenant("t1")
 	conn := mustConnect(t, h, "t1", "anna", "anna@example.com")
 	const day = "2026-11-03" // a Tuesday; the clock starts on Monday 08:00 Berlin
 	start := day + "T10:00:00+01:00"

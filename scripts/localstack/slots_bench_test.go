@@ -91,6 +91,7 @@ func BenchmarkSlotsLoad(b *testing.B) {
 	s := benchStack(b)
 	st := s.Platform.Store
 	seedStaff(b, st, "s1")
+	allowFreeForm(b, st, "t1")
 	q := url.Values{"tenant": {"t1"}, "staff": {"s1"}, "durationMin": {"30"}, "from": {"2026-11-02T00:00:00+01:00"}, "to": {"2026-11-09T00:00:00+01:00"}}
 	u := s.Function("Slots") + "/?" + q.Encode()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
@@ -245,6 +246,7 @@ func BenchmarkBookings(b *testing.B) {
 			for w := range workers {
 				seedStaff(b, st, fmt.Sprintf("s%d", w))
 			}
+			allowFreeForm(b, st, "t1")
 			u := s.Function("Book") + "/"
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 			loc, _ := time.LoadLocation("Europe/Berlin")

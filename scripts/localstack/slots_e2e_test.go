@@ -19,6 +19,7 @@ func TestSlotsFollowGoogleThroughPush(t *testing.T) {
 	primary, _ := h.addAccount("anna@example.com")
 	conn := mustConnect(t, h, "t1", "anna", "anna@example.com")
 	h.setRules("t1", "anna", weekdayRules())
+	h.freeFormTenant("t1")
 	if code, body := h.manage("PUT", staffPath("t1", "anna")+"/connections/"+conn+"/calendars/"+url.PathEscape(primary), map[string]bool{"selected": true}); code != 200 {
 		t.Fatalf("select: %d %s", code, body)
 	}

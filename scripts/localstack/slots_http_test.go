@@ -13,6 +13,7 @@ import (
 func TestSlotsHTTP(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	h.setRules("t1", "a", weekdayRules())
+	h.freeFormTenant("t1")
 	mornings := weekdayRules()
 	mornings["weekly"] = map[string]any{"tue": []map[string]string{{"start": "08:00", "end": "10:00"}}}
 	h.setRules("t1", "b", mornings)
@@ -111,6 +112,7 @@ func TestSlotsAvailabilityAPI(t *testing.T) {
 		t.Fatalf("GET unset: %d %s", code, body)
 	}
 	h.setRules("t1", "a", weekdayRules())
+	h.freeFormTenant("t1")
 	code, body := h.manage("GET", p, nil)
 	if code != 200 || decodeMap(t, body)["timeZone"] != "Europe/Berlin" {
 		t.Fatalf("GET: %d %s", code, body)

@@ -20,6 +20,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/belbo/calsync/shared/tenant"
 )
 
 // Options configure the handler.
@@ -33,7 +35,8 @@ type Options struct {
 	ClockURL   string // the shared clock (GET → RFC 3339); empty: system clock
 	Tenant     string // the demo tenant
 	Staff      []string
-	HTTPClient *http.Client // for the clock; default: 2 s timeout
+	Services   []tenant.Service // the catalogue the widget offers (id, name, durationMin, staff)
+	HTTPClient *http.Client     // for the clock; default: 2 s timeout
 }
 
 // sameOrigin guards the proxies that add the Manage key: only this page's own origin may
@@ -84,6 +87,7 @@ func Handler(o Options) http.Handler {
 			"google":   "/google",
 			"tenant":   o.Tenant,
 			"staff":    o.Staff,
+			"services": o.Services,
 			"now":      now(client, o.ClockURL).Format(time.RFC3339),
 		})
 	})

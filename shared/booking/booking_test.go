@@ -59,16 +59,18 @@ func TestValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := map[string]string{
-		"unknown field": strings.Replace(ok, `"service"`, `"extra":1,"service"`, 1),
-		"duration":      strings.Replace(ok, `30`, `481`, 1),
-		"email":         strings.Replace(ok, `erika@example.org`, `Erika <erika@example.org>`, 1),
-		"no at":         strings.Replace(ok, `erika@example.org`, `erika`, 1),
-		"name empty":    strings.Replace(ok, `"Erika"`, `"  "`, 1),
-		"name long":     strings.Replace(ok, `"Erika"`, `"`+strings.Repeat("é", 101)+`"`, 1),
-		"start":         strings.Replace(ok, `2026-11-03T10:00:00+01:00`, `2026-11-03 10:00`, 1),
-		"tenant":        strings.Replace(ok, `"t"`, `"a/b"`, 1),
-		"trailing":      ok + "{}",
-		"control":       strings.Replace(ok, `"Cut"`, `"C\u0007ut"`, 1),
+		"unknown field":  strings.Replace(ok, `"service"`, `"extra":1,"service"`, 1),
+		"duration":       strings.Replace(ok, `30`, `481`, 1),
+		"email":          strings.Replace(ok, `erika@example.org`, `Erika <erika@example.org>`, 1),
+		"no at":          strings.Replace(ok, `erika@example.org`, `erika`, 1),
+		"name empty":     strings.Replace(ok, `"Erika"`, `"  "`, 1),
+		"name long":      strings.Replace(ok, `"Erika"`, `"`+strings.Repeat("é", 101)+`"`, 1),
+		"start":          strings.Replace(ok, `2026-11-03T10:00:00+01:00`, `2026-11-03 10:00`, 1),
+		"tenant":         strings.Replace(ok, `"t"`, `"a/b"`, 1),
+		"trailing":       ok + "{}",
+		"reserved":       strings.Replace(ok, `"t"`, `"__t__"`, 1),
+		"only invisible": strings.Replace(ok, `"Erika"`, `"\u200b\u202e\u2066"`, 1),
+		"both":           strings.Replace(ok, `"service"`, `"serviceId":"cut","service"`, 1),
 	}
 	for name, body := range bad {
 		if _, err := ParseRequest([]byte(body)); err == nil {
@@ -86,7 +88,7 @@ func FuzzParseRequest(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if in.Duration < 5*time.Minute || in.Duration > 480*time.Minute || in.Service == "" || in.CustomerName == "" ||
+		if in.ServiceID == "" && (in.Duration < 5*time.Minute || in.Duration > 480*time.Minute || in.Service == "") || in.CustomerName == "" ||
 			len(in.CustomerEmail) > MaxEmailLen || !strings.Contains(in.CustomerEmail, "@") || in.Start.IsZero() {
 			t.Fatalf("accepted invalid input %+v", in)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/belbo/calsync/shared/googlecal"
 	"github.com/belbo/calsync/shared/logging"
 	"github.com/belbo/calsync/shared/messages"
+	"github.com/belbo/calsync/shared/safetext"
 	"github.com/belbo/calsync/shared/store"
 )
 
@@ -33,15 +34,18 @@ type Exporter struct {
 	Fields []string
 }
 
-// EventText builds the summary and description from the configured fields only.
+// EventText builds the summary and description from the configured fields only. The
+// service and customer name pass through safetext.Unlink, so nothing a customer typed
+// becomes a clickable link in the staff member's calendar; the e-mail address (validated
+// as one) stays as it is.
 func EventText(b *store.Booking, fields []string) (summary, description string) {
 	var parts, desc []string
 	for _, f := range fields {
 		switch f {
 		case "service":
-			parts = append(parts, b.Service)
+			parts = append(parts, safetext.Unlink(b.Service))
 		case "customerName":
-			parts = append(parts, b.CustomerName)
+			parts = append(parts, safetext.Unlink(b.CustomerName))
 		case "customerEmail":
 			desc = append(desc, "Customer e-mail: "+b.CustomerEmail)
 		}

@@ -20,9 +20,9 @@ import (
 	"net/mail"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/belbo/calsync/shared/messages"
+	"github.com/belbo/calsync/shared/safetext"
 )
 
 // Limits of a booking request.
@@ -42,24 +42,33 @@ type Customer struct {
 }
 
 // Request is the body of Book's POST / and of Manage's POST /bookings (where tenant and
-// staff come from the path and may be omitted).
+// staff come from the path and may be omitted). A request names a service of the
+// tenant's catalogue (ServiceID) or, where free-form booking is allowed, gives
+// DurationMin and Service itself — never both.
 type Request struct {
 	Tenant      string   `json:"tenant"`
 	Staff       string   `json:"staff"`
 	Start       string   `json:"start"`
+	ServiceID   string   `json:"serviceId"`
 	DurationMin int      `json:"durationMin"`
 	Service     string   `json:"service"`
 	Customer    Customer `json:"customer"`
 }
 
-// Input is a validated request.
+// Input is a validated request. With ServiceID set, Duration, Service and the buffers are
+// filled in from the catalogue by Service.Resolve.
 type Input struct {
 	Tenant, Staff string
 	Start         time.Time
+	ServiceID     string
+	FreeForm      bool // DurationMin and Service came from the request
 	Duration      time.Duration
 	Service       string
-	CustomerName  string
-	CustomerEmail string
+	// Buffers of the service (minutes); the effective buffers are the larger of these
+	// and the staff member's.
+	BufferBeforeMin, BufferAfterMin int
+	CustomerName                    string
+	CustomerEmail                   string
 }
 
 // FieldError is an invalid request field (answered 400).
@@ -100,14 +109,15 @@ func ParseRequest(body []byte) (Input, error) {
 	return r.Validate()
 }
 
-// Validate checks every field and normalises text (trimmed, e-mail address only).
+// Validate checks every field and cleans text (safetext.Clean: NFC, no invisible or
+// control characters, length-limited; e-mail address only).
 func (r Request) Validate() (Input, error) {
 	var in Input
 	if !messages.ValidID(r.Tenant) {
-		return in, fieldErr("tenant", "must be 1–128 of A–Z a–z 0–9 _ -")
+		return in, fieldErr("tenant", "must be 1–128 of A–Z a–z 0–9 _ - (not __…__)")
 	}
 	if !messages.ValidID(r.Staff) {
-		return in, fieldErr("staff", "must be 1–128 of A–Z a–z 0–9 _ -")
+		return in, fieldErr("staff", "must be 1–128 of A–Z a–z 0–9 _ - (not __…__)")
 	}
 	in.Tenant, in.Staff = r.Tenant, r.Staff
 	t, err := time.Parse(time.RFC3339, r.Start)
@@ -115,15 +125,29 @@ func (r Request) Validate() (Input, error) {
 		return in, fieldErr("start", "must be an RFC 3339 instant such as 2026-11-02T10:00:00+01:00")
 	}
 	in.Start = t
-	if r.DurationMin < MinDurationMin || r.DurationMin > MaxDurationMin {
-		return in, fieldErr("durationMin", "must be from %d to %d minutes", MinDurationMin, MaxDurationMin)
+	switch {
+	case r.ServiceID != "":
+		if r.DurationMin != 0 || r.Service != "" {
+			return in, fieldErr("serviceId", "give serviceId, or durationMin and service where free-form booking is allowed, not both")
+		}
+		if !messages.ValidID(r.ServiceID) {
+			return in, fieldErr("serviceId", "must be 1–128 of A–Z a–z 0–9 _ - (not __…__)")
+		}
+		in.ServiceID = r.ServiceID
+	case r.DurationMin == 0 && r.Service == "":
+		return in, ErrServiceRequired
+	default:
+		in.FreeForm = true
+		if r.DurationMin < MinDurationMin || r.DurationMin > MaxDurationMin {
+			return in, fieldErr("durationMin", "must be from %d to %d minutes", MinDurationMin, MaxDurationMin)
+		}
+		in.Duration = time.Duration(r.DurationMin) * time.Minute
+		svc, err := text("service", r.Service, MaxServiceLen)
+		if err != nil {
+			return in, err
+		}
+		in.Service = svc
 	}
-	in.Duration = time.Duration(r.DurationMin) * time.Minute
-	svc, err := text("service", r.Service, MaxServiceLen)
-	if err != nil {
-		return in, err
-	}
-	in.Service = svc
 	name, err := text("customer.name", r.Customer.Name, MaxNameLen)
 	if err != nil {
 		return in, err
@@ -134,29 +158,20 @@ func (r Request) Validate() (Input, error) {
 		return in, fieldErr("customer.email", "is required (at most %d characters)", MaxEmailLen)
 	}
 	addr, err := mail.ParseAddress(email)
-	if err != nil || addr.Address != email || !strings.Contains(addr.Address, "@") {
+	if clean, _, ok := safetext.Clean(email, MaxEmailLen); err != nil || !ok || clean != email || addr.Address != email || !strings.Contains(addr.Address, "@") {
 		return in, fieldErr("customer.email", "is not a valid e-mail address")
 	}
 	in.CustomerEmail = addr.Address
 	return in, nil
 }
 
-// text trims s and checks 1..max characters of valid UTF-8 without control characters.
+// text cleans s with safetext.Clean and checks 1..max characters remain.
 func text(field, s string, maxLen int) (string, error) {
-	s = strings.TrimSpace(s)
-	n := utf8.RuneCountInString(s)
-	if n == 0 || n > maxLen {
-		return "", fieldErr(field, "must be 1–%d characters", maxLen)
+	out, why, ok := safetext.Clean(s, maxLen)
+	if !ok {
+		return "", fieldErr(field, "%s", why)
 	}
-	if !utf8.ValidString(s) {
-		return "", fieldErr(field, "must be valid UTF-8")
-	}
-	for _, c := range s {
-		if c < 0x20 || c == 0x7f {
-			return "", fieldErr(field, "must not contain control characters")
-		}
-	}
-	return s, nil
+	return out, nil
 }
 
 // IsFieldError reports whether err is a request validation error.

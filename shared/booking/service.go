@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -53,11 +54,29 @@ var (
 	ErrNotBookable = errors.New("staff member not bookable")
 	// ErrNotFound: no such booking (or a wrong cancel token).
 	ErrNotFound = errors.New("booking not found")
+	// ErrServiceRequired: the request gave no serviceId and the tenant does not allow
+	// free-form booking (or it gave neither).
+	ErrServiceRequired = errors.New("service required")
+	// ErrServiceNotFound: no such service in the tenant's catalogue.
+	ErrServiceNotFound = errors.New("service not found")
+	// ErrServiceNotOffered: the staff member does not offer the service.
+	ErrServiceNotOffered = errors.New("service not offered by this staff member")
 	// ErrReauthRequired: a Google connection of the staff member needs reauthorisation,
 	// so their calendar cannot be checked, and the tenant does not offer slots then
 	// (tenant setting slotsWhenReauthNeeded, off by default).
 	ErrReauthRequired = errors.New("staff member's calendar needs reauthorisation")
 )
+
+// LimitError is a booking quota that is used up (answered 429 with Retry-After).
+type LimitError struct {
+	Dimension  string // ip | email | staff | tenant
+	Window     string // hour | day
+	RetryAfter time.Duration
+}
+
+func (e *LimitError) Error() string {
+	return "booking limit per " + e.Dimension + " and " + e.Window + " reached"
+}
 
 // Service creates and cancels bookings.
 type Service struct {
@@ -67,9 +86,14 @@ type Service struct {
 	// instance never races itself on Firestore (nil: a process-wide registry). Correctness
 	// across instances still comes from the transaction alone.
 	Local *Locks
-	// ContentionDeadline bounds how long Create keeps retrying aborted transactions
-	// (default 25 s); then it answers ErrContended.
+	// ContentionDeadline bounds how long Create keeps retrying aborted transactions, and
+	// so how long it holds the staff member's local lock (default 10 s); then it answers
+	// ErrContended.
 	ContentionDeadline time.Duration
+	// LockWait bounds how long Create waits for the local lock (default 20 s); then it
+	// answers ErrContended. The queue behind one staff member is itself bounded by the
+	// booking limits, which are taken before the lock.
+	LockWait time.Duration
 	// NewIDs makes a booking's id and cancel token (default NewID, NewCancelToken); tests
 	// fix them to replay a commit whose answer was lost.
 	NewIDs func(tenant, staff string) (id, token string)
@@ -88,6 +112,9 @@ type Options struct {
 	// and the booking horizon (the staff member knows what they are doing), but must still
 	// lie in the future, on the slot grid inside working hours and be free.
 	Source string
+	// Quotas are taken (store.TakeQuota) after the staff member is known to exist and
+	// before the booking transaction; an exhausted one is a *LimitError.
+	Quotas []store.Quota
 }
 
 // lockRefs are tenants/{t}/staff/{s}/bookingLocks/{yyyy-mm-dd}: one per UTC day. Every
@@ -142,10 +169,33 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 	if s.NewIDs != nil {
 		id, tok = s.NewIDs(in.Tenant, in.Staff)
 	}
+	// The staff member must exist and take bookings before anything is counted or
+	// locked: random staff ids cost one read and leave nothing behind.
+	if err := s.checkStaff(ctx, in.Tenant, in.Staff); err != nil {
+		return nil, err
+	}
+	if len(o.Quotas) > 0 {
+		denied, err := s.Store.TakeQuota(ctx, in.Tenant, o.Quotas, now)
+		if err != nil && contention(err) {
+			// So many bookings of this tenant at once that the counters keep aborting:
+			// a limit of its own, answered like the others (never a 5xx).
+			return nil, &LimitError{Dimension: "tenant", Window: "second", RetryAfter: time.Second}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if denied != nil {
+			window := "hour"
+			if denied.Quota.Window >= 24*time.Hour {
+				window = "day"
+			}
+			return nil, &LimitError{Dimension: denied.Quota.Dimension, Window: window, RetryAfter: denied.WindowEnd.Sub(now)}
+		}
+	}
 	b := &store.Booking{
 		ID: id, Tenant: in.Tenant, Staff: in.Staff,
 		Start: in.Start.UTC(), End: in.Start.Add(in.Duration).UTC(),
-		Service: in.Service, CustomerName: in.CustomerName, CustomerEmail: in.CustomerEmail,
+		Service: in.Service, ServiceID: in.ServiceID, CustomerName: in.CustomerName, CustomerEmail: in.CustomerEmail,
 		Status: store.BookingConfirmed, CancelTokenHash: store.HashToken(tok), Source: o.Source,
 		ExportState: ExportPending, CreatedAt: now, UpdatedAt: now,
 		CustomerEmailHash: store.EmailHash(in.Tenant, in.CustomerEmail),
@@ -186,9 +236,11 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 		if sd.Availability == nil {
 			return ErrNotBookable
 		}
+		before := max(sd.Availability.BufferBeforeMin, in.BufferBeforeMin)
+		after := max(sd.Availability.BufferAfterMin, in.BufferAfterMin)
 		locks := lockRefs(s.Store, in.Tenant, in.Staff,
-			b.Start.Add(-time.Duration(sd.Availability.BufferBeforeMin)*time.Minute),
-			b.End.Add(time.Duration(sd.Availability.BufferAfterMin)*time.Minute))
+			b.Start.Add(-time.Duration(before)*time.Minute),
+			b.End.Add(time.Duration(after)*time.Minute))
 		if _, err := tx.GetAll(locks); err != nil {
 			return err
 		}
@@ -207,6 +259,7 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 			return ErrReauthRequired
 		}
 		rules := d.Rules
+		rules.BufferBeforeMin, rules.BufferAfterMin = before, after
 		if o.Source == SourceStaff {
 			rules.MinNoticeMin = 0
 			rules.HorizonDays = availability.MaxHorizonDays
@@ -240,7 +293,11 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 	if locks == nil {
 		locks = processLocks
 	}
-	unlock, err := locks.lock(ctx, in.Tenant+"/"+in.Staff)
+	wait := s.LockWait
+	if wait <= 0 {
+		wait = 20 * time.Second
+	}
+	unlock, err := locks.lock(ctx, in.Tenant+"/"+in.Staff, wait)
 	if err != nil {
 		return nil, ErrContended
 	}
@@ -264,7 +321,7 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 func (s *Service) runContended(ctx context.Context, f func(context.Context, *firestore.Transaction) error) error {
 	limit := s.ContentionDeadline
 	if limit <= 0 {
-		limit = 25 * time.Second
+		limit = 10 * time.Second
 	}
 	deadline := time.Now().Add(limit)
 	// One attempt per RunTransaction: the client's own retry backs off from 1 s up to
@@ -405,18 +462,54 @@ func Get(ctx context.Context, st *store.Store, tenant, staff, id string) (*store
 	return &b, nil
 }
 
-// Locks is a registry of per-key mutexes that respect context cancellation.
-type Locks struct{ m sync.Map }
+// checkStaff reads the staff document outside any transaction: ErrNotBookable when it
+// does not exist or has no availability rules.
+func (s *Service) checkStaff(ctx context.Context, tenant, staff string) error {
+	snap, err := s.Store.Staff(tenant, staff).Get(ctx)
+	if status.Code(err) == codes.NotFound {
+		return ErrNotBookable
+	}
+	if err != nil {
+		return fmt.Errorf("read staff %s: %w", staff, err)
+	}
+	if av, err := snap.DataAt("availability"); err != nil || av == nil {
+		return ErrNotBookable
+	}
+	return nil
+}
+
+// lockStripes is the fixed number of local locks: a key (tenant/staff) maps to one of
+// them by hash, so memory never grows with the ids callers send. Two staff members that
+// share a stripe only wait for each other on this instance; correctness comes from the
+// transaction either way.
+const lockStripes = 256
+
+// Locks serialises this process's booking transactions per staff member with a fixed
+// set of striped, context- and time-bounded mutexes.
+type Locks struct {
+	once    sync.Once
+	stripes [lockStripes]chan struct{}
+}
 
 var processLocks = &Locks{}
 
-func (l *Locks) lock(ctx context.Context, key string) (func(), error) {
-	v, _ := l.m.LoadOrStore(key, make(chan struct{}, 1))
-	ch := v.(chan struct{})
+func (l *Locks) lock(ctx context.Context, key string, wait time.Duration) (func(), error) {
+	l.once.Do(func() {
+		for i := range l.stripes {
+			l.stripes[i] = make(chan struct{}, 1)
+		}
+	})
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(key))
+	ch := l.stripes[h.Sum32()%lockStripes]
+	t := time.NewTimer(wait)
+	defer t.Stop()
 	select {
 	case ch <- struct{}{}:
 		return func() { <-ch }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-t.C:
+		return nil, ErrContended
 	}
 }

@@ -63,6 +63,9 @@ type Env struct {
 	ChannelRenewMargin time.Duration `env:"CHANNEL_RENEW_MARGIN" default:"24h"`
 	ExportFields       []string      `env:"EXPORT_FIELDS" default:"service,customerName"` // what a booking writes into Google
 	SecretCacheTTL     time.Duration `env:"SECRET_CACHE_TTL" default:"5m"`                // how long a Secret Manager version is trusted
+	// SlotsCacheTTL is how long a Slots instance reuses an answer it computed (zero, as in
+	// an Env built by hand, disables the cache).
+	SlotsCacheTTL time.Duration `env:"SLOTS_CACHE_TTL" default:"5s"`
 }
 
 // localSecretVars are the variables that switch secrets to the environment.

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/belbo/calsync/shared/availability"
@@ -42,11 +43,26 @@ func Now(w http.ResponseWriter, r *http.Request, clock Clock) (time.Time, bool) 
 //     slotsWhenReauthNeeded off)
 //   - booking.ErrNotFound → 404 booking_not_found
 //   - *availability.ValidationError, a booking field error → 400 invalid_request
+//   - booking.ErrServiceRequired → 400 service_required, booking.ErrServiceNotFound →
+//     404 service_not_found, booking.ErrServiceNotOffered → 400 service_not_offered
+//     (Slots answers the same errors: slotsvc uses booking's)
+//   - *booking.LimitError → 429 rate_limited with Retry-After (whole seconds, ≥ 1)
 func Write(w http.ResponseWriter, err error) bool {
 	var ve *availability.ValidationError
+	var le *booking.LimitError
 	switch {
 	case err == nil:
 		return false
+	case errors.Is(err, booking.ErrServiceRequired):
+		jsonhttp.Error(w, http.StatusBadRequest, "service_required", "name a service of the catalogue with serviceId")
+	case errors.Is(err, booking.ErrServiceNotFound):
+		jsonhttp.Error(w, http.StatusNotFound, "service_not_found", "no such service")
+	case errors.Is(err, booking.ErrServiceNotOffered):
+		jsonhttp.Error(w, http.StatusBadRequest, "service_not_offered", "a staff member asked for does not offer this service")
+	case errors.As(err, &le):
+		secs := int((le.RetryAfter + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.Itoa(max(secs, 1)))
+		jsonhttp.Error(w, http.StatusTooManyRequests, "rate_limited", "Too many bookings ("+le.Dimension+", per "+le.Window+"). Please try again later.")
 	case errors.Is(err, booking.ErrTaken):
 		jsonhttp.Error(w, http.StatusConflict, "slot_taken", "This time was just booked by someone else. Please choose another slot.")
 	case errors.Is(err, booking.ErrContended):

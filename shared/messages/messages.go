@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/belbo/calsync/shared/textutil"
@@ -84,8 +85,16 @@ func ParseEnvelope(body []byte) (Envelope, error) {
 var idRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 
 // ValidID reports whether s is an acceptable tenant/staff/connection/calendar/booking id:
-// 1–128 of [A-Za-z0-9_-], which keeps Firestore paths and logs safe.
-func ValidID(s string) bool { return idRe.MatchString(s) }
+// 1–128 of [A-Za-z0-9_-], which keeps Firestore paths and logs safe, and not of the form
+// __…__, which Firestore reserves (such an id makes every read of it fail with
+// InvalidArgument, an internal error to us). Every id taken from a request or a message
+// passes this check before it names a document.
+func ValidID(s string) bool { return idRe.MatchString(s) && !Reserved(s) }
+
+// Reserved reports whether s matches Firestore's reserved id pattern __.*__.
+func Reserved(s string) bool {
+	return len(s) >= 4 && strings.HasPrefix(s, "__") && strings.HasSuffix(s, "__")
+}
 
 func strict(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))

@@ -100,3 +100,16 @@ func FuzzDecodeSync(f *testing.F) {
 		}
 	})
 }
+
+func TestValidIDRefusesReserved(t *testing.T) {
+	for _, id := range []string{"__x__", "____", "__", "__a_b__"} {
+		if id != "__" && ValidID(id) {
+			t.Errorf("ValidID(%q) = true; Firestore reserves __.*__", id)
+		}
+	}
+	for _, id := range []string{"__x", "x__", "_x_", "a__b", "__", "___"} {
+		if !ValidID(id) {
+			t.Errorf("ValidID(%q) = false", id)
+		}
+	}
+}

@@ -24,8 +24,12 @@ const (
 	MaxDurationMin = 480
 	MaxRange       = 62 * 24 * time.Hour
 	MaxStaff       = 20 // named staff members per request
-	MaxAnyStaff    = 50 // staff members "any" considers
+	MaxAnyStaff    = 20 // staff members "any" considers (the first by id; a service's list is capped alike)
 )
+
+// Params are the only query parameters Slots accepts; any other is refused, so a
+// cache-busting parameter cannot make every request a cache miss.
+var Params = map[string]bool{"tenant": true, "staff": true, "serviceId": true, "durationMin": true, "from": true, "to": true, "tz": true}
 
 // Query is a parsed Slots request.
 type Query struct {
@@ -35,12 +39,22 @@ type Query struct {
 	Duration time.Duration
 	From, To time.Time
 	TZ       *time.Location // nil: the (first) staff member's zone
+	// ServiceID names a service of the tenant's catalogue; the caller resolves it into
+	// Duration, the buffers and (with Any) the staff list before calling Slots.
+	ServiceID string
+	// Lenient skips named staff members without availability instead of failing (used
+	// for a service's staff list, as Any does for the tenant's).
+	Lenient bool
+	// Service buffers (minutes): the effective buffers are the larger of these and the
+	// staff member's.
+	BufferBeforeMin, BufferAfterMin int
 }
 
 // QueryError is a bad parameter; Slots answers 400 with it.
 type QueryError struct {
 	Param   string
 	Message string
+	Code    string // the error code when it is not invalid_{param}
 }
 
 func (e *QueryError) Error() string { return e.Param + ": " + e.Message }
@@ -49,10 +63,23 @@ func bad(param, format string, args ...any) *QueryError {
 	return &QueryError{Param: param, Message: fmt.Sprintf(format, args...)}
 }
 
-// ParseQuery validates the Slots query parameters. Unknown parameters are ignored (cache
-// busters); each known one may appear once.
+// ParseQuery validates the Slots query parameters. Unknown parameters are refused (a
+// cache buster would bypass every cache); each known one may appear once. A request
+// names serviceId or durationMin, not both.
 func ParseQuery(v url.Values) (Query, error) {
 	var q Query
+	unknown := ""
+	for name := range v {
+		if !Params[name] && (unknown == "" || name < unknown) {
+			unknown = name
+		}
+	}
+	if unknown != "" {
+		if len(unknown) > 40 {
+			unknown = unknown[:40] + "…"
+		}
+		return q, &QueryError{Param: unknown, Message: "unknown parameter (Slots takes tenant, staff, serviceId, durationMin, from, to, tz)", Code: "unknown_parameter"}
+	}
 	one := func(name string) (string, error) {
 		vs := v[name]
 		if len(vs) > 1 {
@@ -98,15 +125,31 @@ func ParseQuery(v url.Values) (Query, error) {
 		}
 	}
 
+	svc, err := one("serviceId")
+	if err != nil {
+		return q, err
+	}
 	dur, err := one("durationMin")
 	if err != nil {
 		return q, err
 	}
-	n, perr := strconv.Atoi(dur)
-	if perr != nil || n < MinDurationMin || n > MaxDurationMin {
-		return q, bad("durationMin", "must be a whole number of minutes from %d to %d", MinDurationMin, MaxDurationMin)
+	switch {
+	case svc != "" && dur != "":
+		return q, bad("serviceId", "give serviceId or durationMin, not both")
+	case svc != "":
+		if !messages.ValidID(svc) {
+			return q, bad("serviceId", "must be 1–128 of A–Z a–z 0–9 _ - (not __…__)")
+		}
+		q.ServiceID = svc
+	case dur == "":
+		return q, &QueryError{Param: "serviceId", Message: "serviceId is required", Code: "service_required"}
+	default:
+		n, perr := strconv.Atoi(dur)
+		if perr != nil || n < MinDurationMin || n > MaxDurationMin {
+			return q, bad("durationMin", "must be a whole number of minutes from %d to %d", MinDurationMin, MaxDurationMin)
+		}
+		q.Duration = time.Duration(n) * time.Minute
 	}
-	q.Duration = time.Duration(n) * time.Minute
 
 	for _, p := range []struct {
 		name string
@@ -236,7 +279,7 @@ func SlotsWithIndex(ctx context.Context, st *store.Store, idx *CalendarIndex, q 
 	for i := range staff {
 		res.Reads += datas[i].Reads
 		if errors.Is(errs[i], ErrNoAvailability) {
-			if q.Any {
+			if q.Any || q.Lenient {
 				continue
 			}
 			return res, fmt.Errorf("%w: %s", ErrUnknownStaff, staff[i])
@@ -265,7 +308,10 @@ func SlotsWithIndex(ctx context.Context, st *store.Store, idx *CalendarIndex, q 
 			res.Withheld = append(res.Withheld, d.Staff)
 			continue
 		}
-		slots, err := availability.Compute(d.Rules, d.Busy, d.Bookings, availability.Request{Duration: q.Duration, From: q.From, To: q.To, Now: now})
+		rules := d.Rules
+		rules.BufferBeforeMin = max(rules.BufferBeforeMin, q.BufferBeforeMin)
+		rules.BufferAfterMin = max(rules.BufferAfterMin, q.BufferAfterMin)
+		slots, err := availability.Compute(rules, d.Busy, d.Bookings, availability.Request{Duration: q.Duration, From: q.From, To: q.To, Now: now})
 		if err != nil {
 			return res, fmt.Errorf("compute slots of %s: %w", d.Staff, err)
 		}

@@ -145,6 +145,7 @@ type Booking struct {
 	Start         time.Time `firestore:"start"`
 	End           time.Time `firestore:"end"`
 	Service       string    `firestore:"service"`
+	ServiceID     string    `firestore:"serviceId"` // catalogue entry; "" for a free-form booking
 	CustomerName  string    `firestore:"customerName"`
 	CustomerEmail string    `firestore:"customerEmail"`
 	// CustomerEmailHash is EmailHash(tenant, customerEmail): how erasure finds a

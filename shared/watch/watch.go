@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -31,6 +32,21 @@ func random(n int) string {
 		panic(err) // crypto/rand never fails on supported platforms
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// ValidChannelID reports whether s has exactly the shape NewChannelID makes ("ch-" and
+// 32 lower-case hex digits): the webhook refuses every other id before any read.
+func ValidChannelID(s string) bool {
+	rest, ok := strings.CutPrefix(s, "ch-")
+	if !ok || len(rest) != 32 {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // NewChannelID returns a channel id Google accepts ([A-Za-z0-9\-_\+/=]+, ≤ 64).
