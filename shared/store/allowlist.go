@@ -45,8 +45,12 @@ var AllowList = []CollectionSpec{
 			"settings.retention.customerDataDays", "settings.retention.cancelledCustomerDataDays",
 			"settings.retention.reauthConnectionDays", "settings.erasure.exportedEvents",
 			"settingsUpdatedAt",
+			// The service catalogue (shared/store/services.go): a map from service id.
+			"services.*.id", "services.*.name", "services.*.durationMin",
+			"services.*.bufferBeforeMin", "services.*.bufferAfterMin", "services.*.staff",
+			"servicesUpdatedAt",
 		},
-		Structs: []any{tenantDoc{}},
+		Structs: []any{tenantDoc{}, tenantConfigDoc{}},
 	},
 	{
 		Path: "tenants/*/staff",
@@ -80,7 +84,7 @@ var AllowList = []CollectionSpec{
 			"syncToken", "epoch", "leaseOwner", "leaseUntil", "dirty",
 			"channel.id", "channel.resourceId", "channel.expiry", "channel.tokenHash", "channelExpiry",
 			"horizonEnd", "lastSyncAt", "lastFullSyncAt", "lastPushAt", "lastErrorAt", "lastErrorClass",
-			"consecutiveFailures", "syncRuns",
+			"consecutiveFailures", "syncRuns", "passStartedAt",
 			// shared/renewal's write-ahead record of channels being replaced.
 			"renewal.owner", "renewal.until", "renewal.pending.id", "renewal.pending.resourceId",
 			"renewal.retired[].id", "renewal.retired[].resourceId", "renewal.resourceId",
@@ -107,7 +111,7 @@ var AllowList = []CollectionSpec{
 	{
 		Path: "tenants/*/staff/*/bookings",
 		Fields: []string{
-			"tenant", "staff", "start", "end", "service", "customerName", "customerEmail",
+			"tenant", "staff", "start", "end", "service", "serviceId", "customerName", "customerEmail",
 			"customerEmailHash", "scrubAt", "scrubbedAt",
 			"status", "cancelTokenHash", "source", "googleEventId", "exportCalendar",
 			"exportConnection", "exportState", "conflict", "createdAt", "updatedAt",
@@ -119,6 +123,13 @@ var AllowList = []CollectionSpec{
 		// conflict in their transactions.
 		Path:   "tenants/*/staff/*/bookingLocks",
 		Fields: []string{"lastBooking", "updatedAt", "expireAt"},
+	},
+	{
+		// shared/store/ratelimit.go: Book's abuse-limit counters, one per dimension, hashed
+		// key and window; deleted by Firestore TTL a day after the window ends.
+		Path:    "tenants/*/bookingQuota",
+		Fields:  []string{"count", "dimension", "windowEnd", "expireAt"},
+		Structs: []any{quotaDoc{}},
 	},
 	{
 		Path: "channels",
