@@ -25,11 +25,7 @@ func (a *api) eraseCustomer(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Email string `json:"email"`
 	}
-	if err := jsonhttp.Decode(w, r, 4<<10, &body); err != nil {
-		jsonhttp.Fail(w, err)
-		return
-	}
-	now, ok := a.now(w, r)
+	now, ok := a.decodeNow(w, r, &body)
 	if !ok {
 		return
 	}

@@ -109,6 +109,16 @@ func (a *api) now(w http.ResponseWriter, r *http.Request) (time.Time, bool) {
 	return httperr.Now(w, r, a.p.Now)
 }
 
+// decodeNow decodes a small JSON body (at most 4 KiB) into v and reads the clock,
+// answering on failure.
+func (a *api) decodeNow(w http.ResponseWriter, r *http.Request, v any) (time.Time, bool) {
+	if err := jsonhttp.Decode(w, r, 4<<10, v); err != nil {
+		jsonhttp.Fail(w, err)
+		return time.Time{}, false
+	}
+	return a.now(w, r)
+}
+
 // connection loads the path's connection, answering 404 when it is not this staff
 // member's (tenant isolation: the path is the only way in).
 func (a *api) connection(w http.ResponseWriter, r *http.Request) (*store.Connection, bool) {

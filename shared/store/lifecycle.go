@@ -156,16 +156,7 @@ func (s *Store) ConnectionsWithStatus(ctx context.Context, st string) ([]*Connec
 	if err != nil {
 		return nil, fmt.Errorf("query connections by status: %w", err)
 	}
-	out := make([]*Connection, 0, len(snaps))
-	for _, sn := range snaps {
-		var c Connection
-		if err := sn.DataTo(&c); err != nil {
-			return nil, fmt.Errorf("decode connection %s: %w", sn.Ref.ID, err)
-		}
-		c.ID = sn.Ref.ID
-		out = append(out, &c)
-	}
-	return out, nil
+	return decodeConnections(snaps)
 }
 
 // LiveConnectionsOfSubject counts the connections (any tenant, any staff member) of one

@@ -126,6 +126,11 @@ func (s *Store) ListConnections(ctx context.Context, tenant, staff string) ([]*C
 	if err != nil {
 		return nil, fmt.Errorf("list connections %s/%s: %w", tenant, staff, err)
 	}
+	return decodeConnections(snaps)
+}
+
+// decodeConnections decodes connection documents, each with its id.
+func decodeConnections(snaps []*firestore.DocumentSnapshot) ([]*Connection, error) {
 	out := make([]*Connection, 0, len(snaps))
 	for _, snap := range snaps {
 		var c Connection
