@@ -44,6 +44,7 @@ func (h *harness) calendarList(tenant, staff, conn string) map[string]calendarEn
 func TestHiddenSelectedCalendarKeepsBlocking(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{Push: true})
+	h.freeFormTenant("t1") // books or asks for slots with durationMin, no catalogue
 	_, second := h.addAccount("anna@example.com")
 	h.setRules("t1", "anna", weekdayRules())
 	const day = "2026-11-03" // Tuesday
@@ -180,6 +181,7 @@ func TestUnwatchableCalendarIsPolled(t *testing.T) {
 func TestSharedCalendarRolesBlockTime(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{Push: true})
+	h.freeFormTenant("t1") // books or asks for slots with durationMin, no catalogue
 	h.addAccount("anna@example.com")
 	h.setRules("t1", "anna", weekdayRules())
 	if _, err := h.FG.CreateAccount(fakegoogle.Account{Email: "bob@example.com", Name: "Bob"}); err != nil {

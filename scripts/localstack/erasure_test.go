@@ -40,6 +40,7 @@ func crashAt(prefix string, n int) func(string) error {
 func TestEraseCustomerCrashAndRetry(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{Push: true})
+	h.freeFormTenant("te") // books or asks for slots with durationMin, no catalogue
 	primary, _ := h.addAccount("anna.er@example.com")
 	h.setRules("te", "anna", weekdayRules())
 	conn := mustConnect(t, h, "te", "anna", "anna.er@example.com")
@@ -144,6 +145,7 @@ func TestEraseCustomerCrashAndRetry(t *testing.T) {
 func TestEraseStaffAndTenantCrashAndRetry(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{Push: true})
+	h.freeFormTenant("ts") // books or asks for slots with durationMin, no catalogue
 	ctx := context.Background()
 	primary, _ := h.addAccount("anna.es@example.com")
 	benPrimary, _ := h.addAccount("ben.es@example.com")

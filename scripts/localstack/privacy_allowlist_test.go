@@ -117,6 +117,7 @@ func checkAllowList(t *testing.T, stage string, docs []firestoreDoc) map[string]
 func TestPrivacyAllowList(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{Push: true})
+	h.freeFormTenant("tp") // books or asks for slots with durationMin, no catalogue
 	const (
 		staffEmail = "anna.allowlist@example.com"
 		benEmail   = "ben.allowlist@example.com"

@@ -49,6 +49,8 @@ func hasCustomer(b *store.Booking) bool {
 func TestRetentionOnTheSharedClock(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{Push: true})
+	h.freeFormTenant("tr") // books or asks for slots with durationMin, no catalogue
+	h.freeFormTenant("tx") // books or asks for slots with durationMin, no catalogue
 	ctx := context.Background()
 	primary, _ := h.addAccount("anna.ret@example.com")
 	h.addAccount("ben.ret@example.com")
