@@ -17,7 +17,7 @@ import (
 func BenchmarkWebhookFirestore(b *testing.B) {
 	fs, _ := testenv.Firestore(b)
 	ctx := context.Background()
-	if _, err := fs.Collection("channels").Doc("ch-1").Set(ctx, store.ChannelLookup{Tenant: "t1", Staff: "s1", Connection: "c1", Calendar: "cal1",
+	if _, err := fs.Collection("channels").Doc(ch1).Set(ctx, store.ChannelLookup{Tenant: "t1", Staff: "s1", Connection: "c1", Calendar: "cal1",
 		TokenHash: store.HashToken("secret"), ResourceID: "res1"}); err != nil {
 		b.Fatal(err)
 	}

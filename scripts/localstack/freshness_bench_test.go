@@ -68,6 +68,7 @@ type freshStaff struct {
 func freshStack(b *testing.B, accounts, calsPer int) (*pushStack, []freshStaff, *stageLog) {
 	m := newMeter()
 	h := newHarness(b, harnessOptions{Push: true, Meter: m})
+	h.freeFormTenant("t1") // Slots is asked with durationMin, no catalogue
 	ps := &pushStack{harness: h, M: m}
 	var out []freshStaff
 	ctx := context.Background()

@@ -77,6 +77,10 @@ func BenchmarkSlotsReads(b *testing.B) {
 			m := newMeter()
 			s := benchStackWith(b, m)
 			seedBusy(b, s.Platform.Store, n)
+			// Slots is asked with durationMin, no catalogue: the tenant allows it.
+			if _, err := s.Platform.Store.PatchTenantSettings(context.Background(), "t1", []byte(`{"freeFormBooking":true}`), time.Now()); err != nil {
+				b.Fatal(err)
+			}
 			q := url.Values{"tenant": {"t1"}, "staff": {"s1"}, "durationMin": {"30"}, "from": {"2026-11-02T00:00:00+01:00"}, "to": {"2026-11-16T00:00:00+01:00"}}
 			u := s.Function("Slots") + "/?" + q.Encode()
 			get := func() (int64, int64, int) {
