@@ -2,63 +2,17 @@ package localstack
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"testing"
 	"time"
 
-	"cloud.google.com/go/firestore"
-
-	"github.com/belbo/calsync/shared/availability"
 	"github.com/belbo/calsync/shared/opcount"
-	"github.com/belbo/calsync/shared/store"
+	"github.com/belbo/calsync/shared/slotquery/slotquerytest"
 )
 
 // seedBusy creates staff s1 with 1 connection, 4 selected calendars (+1 unselected) and
-// nEvents busy items spread evenly over 13 months of busy docs (as the syncer writes them).
-func seedBusy(b *testing.B, st *store.Store, nEvents int) {
-	b.Helper()
-	ctx := context.Background()
-	if _, err := st.Staff("t1", "s1").Set(ctx, map[string]any{"availability": availability.Default()}); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := st.Connection("t1", "s1", "g1").Set(ctx, map[string]any{"status": "active"}); err != nil {
-		b.Fatal(err)
-	}
-	for c := range 5 {
-		if _, err := st.Calendar("t1", "s1", "g1", fmt.Sprintf("c%d", c)).Set(ctx, map[string]any{"selected": c < 4}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	docs := map[string]map[string]store.BusyItem{}
-	for i := range nEvents {
-		cal := fmt.Sprintf("c%d", i%4)
-		s := base.Add(time.Duration(i) * (13 * 30 * 24 * time.Hour / time.Duration(nEvents))).Truncate(time.Minute)
-		id := store.BusyDocID("g1", cal, store.MonthKey(s))
-		if docs[id] == nil {
-			docs[id] = map[string]store.BusyItem{}
-		}
-		docs[id][fmt.Sprintf("e%d", i)] = store.BusyItem{Start: s, End: s.Add(30 * time.Minute)}
-	}
-	bw := st.FS.BulkWriter(ctx)
-	var jobs []*firestore.BulkWriterJob
-	for id, items := range docs {
-		j, err := bw.Set(st.Busy("t1", "s1").Doc(id), store.BusyMonth{Month: id[len(id)-7:], Items: items})
-		if err != nil {
-			b.Fatal(err)
-		}
-		jobs = append(jobs, j)
-	}
-	bw.End()
-	for _, j := range jobs {
-		if _, err := j.Results(); err != nil {
-			b.Fatalf("seed busy doc: %v", err)
-		}
-	}
-}
 
 // BenchmarkSlotsReads: Firestore reads of one Slots request over HTTP — the function as
 // deployed, on a fresh instance (cold: it does not yet know the staff member's calendars)
@@ -76,7 +30,7 @@ func BenchmarkSlotsReads(b *testing.B) {
 			b.StopTimer()
 			m := newMeter()
 			s := benchStackWith(b, m)
-			seedBusy(b, s.Platform.Store, n)
+			slotquerytest.SeedBusy(b, s.Platform.Store, n)
 			// Slots is asked with durationMin, no catalogue: the tenant allows it.
 			if _, err := s.Platform.Store.PatchTenantSettings(context.Background(), "t1", []byte(`{"freeFormBooking":true}`), time.Now()); err != nil {
 				b.Fatal(err)

@@ -2,14 +2,12 @@ package slotquery
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 	"testing"
 	"time"
 
-	"cloud.google.com/go/firestore"
-
 	"github.com/belbo/calsync/shared/availability"
+	"github.com/belbo/calsync/shared/slotquery/slotquerytest"
 	"github.com/belbo/calsync/shared/store"
 	"github.com/belbo/calsync/shared/testenv"
 )
@@ -17,49 +15,6 @@ import (
 // seed creates staff s1 with 1 connection, 4 selected calendars (+1 unselected) and
 // nEvents busy items spread evenly over 13 months of busy docs (written directly, as the
 // syncer would).
-func seed(t testing.TB, st *store.Store, nEvents int) {
-	t.Helper()
-	ctx := context.Background()
-	r := availability.Default()
-	if _, err := st.Staff("t1", "s1").Set(ctx, map[string]any{"availability": r}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := st.Connection("t1", "s1", "g1").Set(ctx, map[string]any{"status": "active"}); err != nil {
-		t.Fatal(err)
-	}
-	for c := range 5 {
-		if _, err := st.Calendar("t1", "s1", "g1", fmt.Sprintf("c%d", c)).Set(ctx, map[string]any{"selected": c < 4}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	base := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	docs := map[string]map[string]store.BusyItem{}
-	for i := range nEvents {
-		cal := fmt.Sprintf("c%d", i%4)
-		// Spread evenly over 13 months, so every month holds a share whatever n is.
-		s := base.Add(time.Duration(i) * (13 * 30 * 24 * time.Hour / time.Duration(nEvents))).Truncate(time.Minute)
-		id := store.BusyDocID("g1", cal, store.MonthKey(s))
-		if docs[id] == nil {
-			docs[id] = map[string]store.BusyItem{}
-		}
-		docs[id][fmt.Sprintf("e%d", i)] = store.BusyItem{Start: s, End: s.Add(30 * time.Minute)}
-	}
-	bw := st.FS.BulkWriter(ctx)
-	var jobs []*firestore.BulkWriterJob
-	for id, items := range docs {
-		j, err := bw.Set(st.Busy("t1", "s1").Doc(id), store.BusyMonth{Month: id[len(id)-7:], Items: items})
-		if err != nil {
-			t.Fatal(err)
-		}
-		jobs = append(jobs, j)
-	}
-	bw.End()
-	for _, j := range jobs {
-		if _, err := j.Results(); err != nil {
-			t.Fatalf("seed busy doc: %v", err)
-		}
-	}
-}
 
 // TestReadsIndependentOfEvents: the same request costs the same reads with 100 and with
 // 100,000 stored busy events: staff doc + connections + calendars + calendars × months
@@ -71,7 +26,7 @@ func TestReadsIndependentOfEvents(t *testing.T) {
 	for _, n := range []int{100, 100_000} {
 		fs, _ := testenv.Firestore(t)
 		st := store.New(fs)
-		seed(t, st, n)
+		slotquerytest.SeedBusy(t, st, n)
 		_, busy, _, r, err := Load(context.Background(), st, "t1", "s1", from, to)
 		if err != nil {
 			t.Fatal(err)
@@ -141,7 +96,7 @@ func FuzzParseQuery(f *testing.F) {
 func TestCalendarIndexWarmPathIsEquivalent(t *testing.T) {
 	fs, _ := testenv.Firestore(t)
 	st := store.New(fs)
-	seed(t, st, 2000)
+	slotquerytest.SeedBusy(t, st, 2000)
 	ctx := context.Background()
 	b0 := time.Date(2026, 7, 3, 10, 0, 0, 0, time.UTC)
 	if _, err := st.Bookings("t1", "s1").Doc("b1").Set(ctx, store.Booking{Start: b0, End: b0.Add(time.Hour), Status: store.BookingConfirmed}); err != nil {
