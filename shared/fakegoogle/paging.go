@@ -13,6 +13,7 @@ package fakegoogle
 // seed and the same calls sees the same pages.
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"net/http"
 )
@@ -87,4 +88,38 @@ func (s *Server) handlePagingControl(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeCtlErr(w, ctlErr(405, "method_not_allowed", "use POST or DELETE"))
 	}
+}
+
+type pageState struct {
+	kind, owner, cal string
+	items            []json.RawMessage
+	pos, max         int
+	emptyLeft        int
+	emptyRun         int // consecutive irregular empty pages (paging.go)
+	syncToken        string
+	page             int // pages handed out so far (listhook.go)
+}
+
+// nextPage hands out the next page and registers a new page token if more follows.
+// Locked.
+func (s *Server) nextPage(ps *pageState) ([]json.RawMessage, string) {
+	ps.page++
+	items := []json.RawMessage{}
+	if ps.emptyLeft > 0 {
+		ps.emptyLeft--
+	} else {
+		end := min(ps.pos+s.pageLen(ps), len(ps.items))
+		items = append(items, ps.items[ps.pos:end]...)
+		ps.pos = end
+	}
+	if ps.pos >= len(ps.items) && ps.emptyLeft == 0 {
+		return items, ""
+	}
+	tok := randomString(pageTokenRandomLen, tokenChrs)
+	if len(s.pages) > 10000 {
+		clear(s.pages)
+	}
+	snap := *ps
+	s.pages[tok] = &snap
+	return items, tok
 }

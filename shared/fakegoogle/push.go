@@ -328,3 +328,24 @@ func (s *Server) post(ch channel, d Delivery) (int, error) {
 	resp.Body.Close()
 	return resp.StatusCode, nil
 }
+
+// WaitIdle waits until no push delivery is in flight.
+func (s *Server) WaitIdle(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		if s.inflight == 0 {
+			s.mu.Unlock()
+			return nil
+		}
+		if s.idle == nil {
+			s.idle = make(chan struct{})
+		}
+		ch := s.idle
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
