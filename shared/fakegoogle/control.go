@@ -74,26 +74,7 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("/_fake/", func(w http.ResponseWriter, r *http.Request) {
 		writeCtlErr(w, ctlErr(404, "not_found", "unknown control route"))
 	})
-	mux.HandleFunc("/_fake/accounts", func(w http.ResponseWriter, r *http.Request) {
-		switch r.Method {
-		case http.MethodGet:
-			writeJSON(w, 200, map[string]any{"accounts": s.Accounts()})
-		case http.MethodPost:
-			var a Account
-			if err := readControl(r, &a); err != nil {
-				writeCtlErr(w, err)
-				return
-			}
-			out, err := s.CreateAccount(a)
-			if err != nil {
-				writeCtlErr(w, err)
-				return
-			}
-			writeJSON(w, 201, out)
-		default:
-			writeCtlErr(w, ctlErr(405, "method_not_allowed", "use GET or POST"))
-		}
-	})
+	mux.HandleFunc("/_fake/accounts", listCreateRoute("accounts", s.Accounts, s.CreateAccount))
 	s.listControlRoutes(mux)
 	mux.HandleFunc("/_fake/accounts/{email}/revoke", func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -103,26 +84,7 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 		s.RevokeAccount(r.PathValue("email"))
 		w.WriteHeader(204)
 	})
-	mux.HandleFunc("/_fake/calendars", func(w http.ResponseWriter, r *http.Request) {
-		switch r.Method {
-		case http.MethodGet:
-			writeJSON(w, 200, map[string]any{"calendars": s.Calendars()})
-		case http.MethodPost:
-			var c CalendarSpec
-			if err := readControl(r, &c); err != nil {
-				writeCtlErr(w, err)
-				return
-			}
-			out, err := s.CreateCalendar(c)
-			if err != nil {
-				writeCtlErr(w, err)
-				return
-			}
-			writeJSON(w, 201, out)
-		default:
-			writeCtlErr(w, ctlErr(405, "method_not_allowed", "use GET or POST"))
-		}
-	})
+	mux.HandleFunc("/_fake/calendars", listCreateRoute("calendars", s.Calendars, s.CreateCalendar))
 	mux.HandleFunc("/_fake/calendars/{cal}", func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("cal")
 		switch r.Method {
@@ -323,6 +285,31 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 		}
 		w.WriteHeader(204)
 	})
+}
+
+// listCreateRoute serves a control collection: GET lists it as {key: list()}, POST
+// creates one item from a strict JSON body (201 with the created item).
+func listCreateRoute[T any](key string, list func() []T, create func(T) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet:
+			writeJSON(w, 200, map[string]any{key: list()})
+		case http.MethodPost:
+			var in T
+			if err := readControl(r, &in); err != nil {
+				writeCtlErr(w, err)
+				return
+			}
+			out, err := create(in)
+			if err != nil {
+				writeCtlErr(w, err)
+				return
+			}
+			writeJSON(w, 201, out)
+		default:
+			writeCtlErr(w, ctlErr(405, "method_not_allowed", "use GET or POST"))
+		}
+	}
 }
 
 func (s *Server) applyClock(set, advance string) error {

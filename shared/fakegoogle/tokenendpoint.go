@@ -88,6 +88,14 @@ func (s *Server) newAccessToken(g *grant) (string, time.Time) {
 	return tok, exp
 }
 
+// tokenResponse is the token endpoint's answer for a new access token of grant g.
+func tokenResponse(tok string, g *grant) map[string]any {
+	return map[string]any{
+		"access_token": tok, "expires_in": int(accessTokenTTL / time.Second),
+		"scope": strings.Join(g.scopes, " "), "token_type": "Bearer",
+	}
+}
+
 func (s *Server) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	codeStr := r.PostForm.Get("code")
 	if codeStr == "" {
@@ -135,10 +143,7 @@ func (s *Server) exchangeCode(w http.ResponseWriter, r *http.Request) {
 	}
 	s.grants = append(s.grants, g)
 	tok, _ := s.newAccessToken(g)
-	resp := map[string]any{
-		"access_token": tok, "expires_in": int(accessTokenTTL / time.Second),
-		"scope": strings.Join(g.scopes, " "), "token_type": "Bearer",
-	}
+	resp := tokenResponse(tok, g)
 	if g.refreshToken != "" {
 		resp["refresh_token"] = g.refreshToken
 		if s.opts.RefreshTokenTTL > 0 {
@@ -165,8 +170,5 @@ func (s *Server) refreshToken(w http.ResponseWriter, r *http.Request) {
 	}
 	tok, _ := s.newAccessToken(g)
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, 200, map[string]any{
-		"access_token": tok, "expires_in": int(accessTokenTTL / time.Second),
-		"scope": strings.Join(g.scopes, " "), "token_type": "Bearer",
-	})
+	writeJSON(w, 200, tokenResponse(tok, g))
 }
