@@ -2,13 +2,9 @@ package booking
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
-	"math/rand/v2"
-	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -20,7 +16,6 @@ import (
 	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/slotquery"
 	"github.com/belbo/calsync/shared/store"
-	"github.com/belbo/calsync/shared/topology"
 )
 
 // Sources of a booking.
@@ -115,41 +110,6 @@ type Options struct {
 	// Quotas are taken (store.TakeQuota) after the staff member is known to exist and
 	// before the booking transaction; an exhausted one is a *LimitError.
 	Quotas []store.Quota
-}
-
-// lockRefs are tenants/{t}/staff/{s}/bookingLocks/{yyyy-mm-dd}: one per UTC day. Every
-// booking transaction reads and writes the lock docs of the UTC days its occupied span
-// [start − bufferBefore, end + bufferAfter) touches. Two bookings whose occupied spans
-// overlap share at least one such day, so their transactions conflict and Firestore
-// serialises them, whatever its isolation of queries is.
-func lockRefs(st *store.Store, tenant, staff string, from, to time.Time) []*firestore.DocumentRef {
-	var refs []*firestore.DocumentRef
-	d := time.Date(from.UTC().Year(), from.UTC().Month(), from.UTC().Day(), 0, 0, 0, 0, time.UTC)
-	for ; d.Before(to); d = d.AddDate(0, 0, 1) {
-		refs = append(refs, st.BookingLock(tenant, staff, d))
-	}
-	return refs
-}
-
-// lockExpiry is when a lock doc (id yyyy-mm-dd) may go: two days after its UTC day.
-func lockExpiry(day string) time.Time {
-	d, err := time.Parse("2006-01-02", day)
-	if err != nil {
-		return time.Time{}
-	}
-	return d.AddDate(0, 0, 2)
-}
-
-// index sets (item) or removes (firestore.Delete) a booking in the booking index
-// documents of the UTC months it spans (see store.BookingIndexDocID).
-func (s *Service) index(tx *firestore.Transaction, b *store.Booking, item any) error {
-	for _, m := range store.MonthsSpanned(b.Start, b.End) {
-		ref := s.Store.Busy(b.Tenant, b.Staff).Doc(store.BookingIndexDocID(m))
-		if err := tx.Set(ref, map[string]any{"month": m, "items": map[string]any{b.ID: item}}, firestore.MergeAll); err != nil {
-			return fmt.Errorf("index booking %s: %w", b.ID, err)
-		}
-	}
-	return nil
 }
 
 // Create books in.Start for in.Duration if it is free at now, in one transaction, then
@@ -313,203 +273,4 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 		zone = time.UTC
 	}
 	return &Created{Booking: b, CancelToken: tok, Zone: zone}, nil
-}
-
-// runContended runs a booking transaction, retrying aborted attempts (lost races on the
-// day's lock docs) with jittered backoff until ContentionDeadline. A transaction that
-// never gets through is ErrContended — never an internal error.
-func (s *Service) runContended(ctx context.Context, f func(context.Context, *firestore.Transaction) error) error {
-	limit := s.ContentionDeadline
-	if limit <= 0 {
-		limit = 10 * time.Second
-	}
-	deadline := time.Now().Add(limit)
-	// One attempt per RunTransaction: the client's own retry backs off from 1 s up to
-	// 30 s, far too slow for a customer waiting on a slot; this loop starts at 10 ms.
-	backoff := 10 * time.Millisecond
-	for {
-		err := s.Store.RunTransaction(ctx, f, firestore.MaxAttempts(1))
-		if err == nil || !contention(err) {
-			return err
-		}
-		if ctx.Err() != nil || time.Now().After(deadline) {
-			return ErrContended
-		}
-		sleep := backoff/2 + rand.N(backoff)
-		select {
-		case <-ctx.Done():
-			return ErrContended
-		case <-time.After(sleep):
-		}
-		backoff = min(2*backoff, time.Second)
-	}
-}
-
-func contention(err error) bool {
-	switch status.Code(err) {
-	case codes.Aborted, codes.Unavailable, codes.ResourceExhausted, codes.DeadlineExceeded:
-		return true
-	}
-	return false
-}
-
-func (s *Service) publish(ctx context.Context, m messages.Export) {
-	if s.Publish == nil {
-		return
-	}
-	// The booking stands even if the message is lost: exportState stays pending and is
-	// visible through the management API.
-	if err := s.Publish(context.WithoutCancel(ctx), topology.CalendarExport, m); err != nil {
-		logging.FromContext(ctx).ErrorContext(ctx, "booking: publish export failed", "tenant", m.Tenant, "staff", m.Staff, "booking", m.Booking, "op", m.Op, "error", err.Error())
-	}
-}
-
-// Cancel cancels a booking with the customer's cancel token. A wrong token is
-// ErrNotFound (it does not reveal whether the booking exists). Cancelling twice is fine.
-func (s *Service) Cancel(ctx context.Context, id, token string, now time.Time) error {
-	tenant, staff, err := ParseCancelToken(token)
-	if err != nil || !messages.ValidID(id) {
-		return ErrNotFound
-	}
-	return s.cancel(ctx, tenant, staff, id, token, now)
-}
-
-// CancelByStaff cancels a booking from the management API.
-func (s *Service) CancelByStaff(ctx context.Context, tenant, staff, id string, now time.Time) error {
-	return s.cancel(ctx, tenant, staff, id, "", now)
-}
-
-func (s *Service) cancel(ctx context.Context, tenant, staff, id, token string, now time.Time) error {
-	ref := s.Store.Bookings(tenant, staff).Doc(id)
-	settings, err := s.Store.TenantSettings(ctx, tenant)
-	if err != nil {
-		return fmt.Errorf("cancel %s: %w", id, err)
-	}
-	err = s.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
-		if status.Code(err) == codes.NotFound {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		var b store.Booking
-		if err := snap.DataTo(&b); err != nil {
-			return err
-		}
-		if token != "" && subtle.ConstantTimeCompare([]byte(store.HashToken(token)), []byte(b.CancelTokenHash)) != 1 {
-			return ErrNotFound
-		}
-		if b.Status == store.BookingCancelled {
-			return nil
-		}
-		b.ID = id
-		if err := s.index(tx, &b, firestore.Delete); err != nil {
-			return err
-		}
-		ups := []firestore.Update{{Path: "status", Value: store.BookingCancelled}, {Path: "updatedAt", Value: now}}
-		// A cancelled appointment needs the customer's data for less long.
-		if b.ScrubbedAt.IsZero() {
-			ups = append(ups, firestore.Update{Path: "scrubAt", Value: settings.Retention.CancelledScrubAt(b.End, now)})
-		}
-		return tx.Update(ref, ups)
-	})
-	if err != nil {
-		return err
-	}
-	logging.Event(ctx, logging.FromContext(ctx), "booking.cancelled",
-		slog.String("tenant", tenant), slog.String("staff", staff), slog.String("booking", id))
-	s.publish(ctx, messages.Export{Tenant: tenant, Staff: staff, Booking: id, Op: "delete"})
-	return nil
-}
-
-// MaxList bounds GET /bookings.
-const MaxList = 1000
-
-// List returns the bookings (any status) whose start lies in [from, to), by start.
-func (s *Service) List(ctx context.Context, tenant, staff string, from, to time.Time) ([]*store.Booking, error) {
-	snaps, err := s.Store.Bookings(tenant, staff).Where("start", ">=", from).Where("start", "<", to).
-		OrderBy("start", firestore.Asc).Limit(MaxList).Documents(ctx).GetAll()
-	if err != nil {
-		return nil, fmt.Errorf("list bookings of %s/%s: %w", tenant, staff, err)
-	}
-	out := make([]*store.Booking, 0, len(snaps))
-	for _, sn := range snaps {
-		var b store.Booking
-		if err := sn.DataTo(&b); err != nil {
-			return nil, fmt.Errorf("decode booking %s: %w", sn.Ref.ID, err)
-		}
-		b.ID = sn.Ref.ID
-		out = append(out, &b)
-	}
-	return out, nil
-}
-
-// Get reads one booking.
-func Get(ctx context.Context, st *store.Store, tenant, staff, id string) (*store.Booking, error) {
-	snap, err := st.Bookings(tenant, staff).Doc(id).Get(ctx)
-	if status.Code(err) == codes.NotFound {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("get booking %s: %w", id, err)
-	}
-	var b store.Booking
-	if err := snap.DataTo(&b); err != nil {
-		return nil, fmt.Errorf("decode booking %s: %w", id, err)
-	}
-	b.ID = id
-	return &b, nil
-}
-
-// checkStaff reads the staff document outside any transaction: ErrNotBookable when it
-// does not exist or has no availability rules.
-func (s *Service) checkStaff(ctx context.Context, tenant, staff string) error {
-	snap, err := s.Store.Staff(tenant, staff).Get(ctx)
-	if status.Code(err) == codes.NotFound {
-		return ErrNotBookable
-	}
-	if err != nil {
-		return fmt.Errorf("read staff %s: %w", staff, err)
-	}
-	if av, err := snap.DataAt("availability"); err != nil || av == nil {
-		return ErrNotBookable
-	}
-	return nil
-}
-
-// lockStripes is the fixed number of local locks: a key (tenant/staff) maps to one of
-// them by hash, so memory never grows with the ids callers send. Two staff members that
-// share a stripe only wait for each other on this instance; correctness comes from the
-// transaction either way.
-const lockStripes = 256
-
-// Locks serialises this process's booking transactions per staff member with a fixed
-// set of striped, context- and time-bounded mutexes.
-type Locks struct {
-	once    sync.Once
-	stripes [lockStripes]chan struct{}
-}
-
-var processLocks = &Locks{}
-
-func (l *Locks) lock(ctx context.Context, key string, wait time.Duration) (func(), error) {
-	l.once.Do(func() {
-		for i := range l.stripes {
-			l.stripes[i] = make(chan struct{}, 1)
-		}
-	})
-	h := fnv.New32a()
-	_, _ = h.Write([]byte(key))
-	ch := l.stripes[h.Sum32()%lockStripes]
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case ch <- struct{}{}:
-		return func() { <-ch }, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case <-t.C:
-		return nil, ErrContended
-	}
 }

@@ -1,0 +1,70 @@
+package booking
+
+// Reading bookings: List, Get, and the staff check before a booking.
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"cloud.google.com/go/firestore"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/belbo/calsync/shared/store"
+)
+
+// MaxList bounds GET /bookings.
+const MaxList = 1000
+
+// List returns the bookings (any status) whose start lies in [from, to), by start.
+func (s *Service) List(ctx context.Context, tenant, staff string, from, to time.Time) ([]*store.Booking, error) {
+	snaps, err := s.Store.Bookings(tenant, staff).Where("start", ">=", from).Where("start", "<", to).
+		OrderBy("start", firestore.Asc).Limit(MaxList).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, fmt.Errorf("list bookings of %s/%s: %w", tenant, staff, err)
+	}
+	out := make([]*store.Booking, 0, len(snaps))
+	for _, sn := range snaps {
+		var b store.Booking
+		if err := sn.DataTo(&b); err != nil {
+			return nil, fmt.Errorf("decode booking %s: %w", sn.Ref.ID, err)
+		}
+		b.ID = sn.Ref.ID
+		out = append(out, &b)
+	}
+	return out, nil
+}
+
+// Get reads one booking.
+func Get(ctx context.Context, st *store.Store, tenant, staff, id string) (*store.Booking, error) {
+	snap, err := st.Bookings(tenant, staff).Doc(id).Get(ctx)
+	if status.Code(err) == codes.NotFound {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get booking %s: %w", id, err)
+	}
+	var b store.Booking
+	if err := snap.DataTo(&b); err != nil {
+		return nil, fmt.Errorf("decode booking %s: %w", id, err)
+	}
+	b.ID = id
+	return &b, nil
+}
+
+// checkStaff reads the staff document outside any transaction: ErrNotBookable when it
+// does not exist or has no availability rules.
+func (s *Service) checkStaff(ctx context.Context, tenant, staff string) error {
+	snap, err := s.Store.Staff(tenant, staff).Get(ctx)
+	if status.Code(err) == codes.NotFound {
+		return ErrNotBookable
+	}
+	if err != nil {
+		return fmt.Errorf("read staff %s: %w", staff, err)
+	}
+	if av, err := snap.DataAt("availability"); err != nil || av == nil {
+		return ErrNotBookable
+	}
+	return nil
+}
