@@ -2,13 +2,11 @@ package renewal
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"cloud.google.com/go/firestore"
-	"google.golang.org/api/iterator"
 
 	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/store"
@@ -75,22 +73,15 @@ func (r *Renewer) pages(ctx context.Context, q firestore.Query, field string, st
 		if last != nil {
 			pq = q.StartAfter(last)
 		}
-		it := pq.Documents(ctx)
 		n := 0
-		for {
-			snap, err := it.Next()
-			if errors.Is(err, iterator.Done) {
-				break
-			}
+		for snap, err := range store.Docs(ctx, pq) {
 			if err != nil {
-				it.Stop()
 				return err
 			}
 			n++
 			last = snap
 			fn(snap)
 		}
-		it.Stop()
 		st.Pages++
 		st.Reads += max(n, 1) // a query that returns nothing is billed one read
 		r.Counters.Reads.Add(int64(max(n, 1)))

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
-	"google.golang.org/api/iterator"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -246,13 +245,7 @@ func (s *Store) DeleteConnectionData(ctx context.Context, tenant, staff, conn st
 func (s *Store) deleteQuery(ctx context.Context, q firestore.Query) error {
 	bw := s.FS.BulkWriter(ctx)
 	var jobs []*firestore.BulkWriterJob
-	it := q.Select().Documents(ctx)
-	defer it.Stop()
-	for {
-		snap, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			break
-		}
+	for snap, err := range Docs(ctx, q.Select()) {
 		if err != nil {
 			bw.End()
 			return err

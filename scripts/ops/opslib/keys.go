@@ -2,16 +2,15 @@ package opslib
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 
 	"cloud.google.com/go/firestore"
-	"google.golang.org/api/iterator"
 
 	"github.com/belbo/calsync/shared/accounts"
 	"github.com/belbo/calsync/shared/connect"
 	"github.com/belbo/calsync/shared/secrets"
+	"github.com/belbo/calsync/shared/store"
 	"github.com/belbo/calsync/shared/tokencrypt"
 )
 
@@ -39,13 +38,7 @@ func (t *Tool) Reencrypt(ctx context.Context, dryRun bool) (*ReencryptReport, er
 		return nil, fmt.Errorf("token key: %w", err)
 	}
 	rep := &ReencryptReport{DryRun: dryRun, LatestVersion: latest}
-	it := t.P.Store.AllConnections().Documents(ctx)
-	defer it.Stop()
-	for {
-		snap, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			break
-		}
+	for snap, err := range store.Docs(ctx, t.P.Store.AllConnections().Query) {
 		if err != nil {
 			return rep, fmt.Errorf("list connections: %w", err)
 		}

@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
-	"google.golang.org/api/iterator"
 
 	"github.com/belbo/calsync/shared/health"
 	"github.com/belbo/calsync/shared/logging"
@@ -212,13 +211,7 @@ func (t *Tool) connections(ctx context.Context, s Scope) ([]*store.Connection, e
 		q = q.Where("tenant", "==", s.Tenant)
 	}
 	var out []*store.Connection
-	it := q.Documents(ctx)
-	defer it.Stop()
-	for {
-		snap, err := it.Next()
-		if errors.Is(err, iterator.Done) {
-			break
-		}
+	for snap, err := range store.Docs(ctx, q) {
 		if err != nil {
 			return nil, fmt.Errorf("list connections: %w", err)
 		}
