@@ -29,6 +29,15 @@ func (s *Store) TenantConfig(ctx context.Context, t string) (tenant.Config, erro
 	return decodeConfig(snap)
 }
 
+// txTenantConfig is TenantConfig inside a transaction.
+func (s *Store) txTenantConfig(tx *firestore.Transaction, t string) (tenant.Config, error) {
+	snap, err := tx.Get(s.Tenant(t))
+	if err != nil && !NotFound(err) {
+		return tenant.Config{}, fmt.Errorf("read tenant config: %w", err)
+	}
+	return decodeConfig(snap)
+}
+
 func decodeConfig(snap *firestore.DocumentSnapshot) (tenant.Config, error) {
 	doc := tenantConfigDoc{Settings: tenant.Defaults()}
 	if snap != nil && snap.Exists() {
@@ -60,11 +69,7 @@ func (s *Store) Services(ctx context.Context, t string) ([]tenant.Service, error
 // tenant.ErrTooManyServices.
 func (s *Store) PutService(ctx context.Context, t string, sv tenant.Service, now time.Time) (created bool, err error) {
 	err = s.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(s.Tenant(t))
-		if err != nil && !NotFound(err) {
-			return fmt.Errorf("read tenant config: %w", err)
-		}
-		cur, err := decodeConfig(snap)
+		cur, err := s.txTenantConfig(tx, t)
 		if err != nil {
 			return err
 		}
@@ -85,11 +90,7 @@ func (s *Store) PutService(ctx context.Context, t string, sv tenant.Service, now
 // keep their title and times.
 func (s *Store) DeleteService(ctx context.Context, t, id string, now time.Time) error {
 	return s.FS.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(s.Tenant(t))
-		if err != nil && !NotFound(err) {
-			return fmt.Errorf("read tenant config: %w", err)
-		}
-		cur, err := decodeConfig(snap)
+		cur, err := s.txTenantConfig(tx, t)
 		if err != nil {
 			return err
 		}
