@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"cloud.google.com/go/firestore"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/belbo/calsync/shared/logging"
 	"github.com/belbo/calsync/shared/messages"
@@ -38,15 +36,8 @@ func (s *Service) cancel(ctx context.Context, tenant, staff, id, token string, n
 		return fmt.Errorf("cancel %s: %w", id, err)
 	}
 	err = s.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
-		snap, err := tx.Get(ref)
-		if status.Code(err) == codes.NotFound {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
 		var b store.Booking
-		if err := snap.DataTo(&b); err != nil {
+		if _, err := txGet(tx, ref, ErrNotFound, &b); err != nil {
 			return err
 		}
 		if token != "" && subtle.ConstantTimeCompare([]byte(store.HashToken(token)), []byte(b.CancelTokenHash)) != 1 {

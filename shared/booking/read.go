@@ -53,6 +53,21 @@ func Get(ctx context.Context, st *store.Store, tenant, staff, id string) (*store
 	return &b, nil
 }
 
+// txGet reads ref inside tx into v; a missing document is notFound.
+func txGet(tx *firestore.Transaction, ref *firestore.DocumentRef, notFound error, v any) (*firestore.DocumentSnapshot, error) {
+	snap, err := tx.Get(ref)
+	if status.Code(err) == codes.NotFound {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := snap.DataTo(v); err != nil {
+		return nil, err
+	}
+	return snap, nil
+}
+
 // checkStaff reads the staff document outside any transaction: ErrNotBookable when it
 // does not exist or has no availability rules.
 func (s *Service) checkStaff(ctx context.Context, tenant, staff string) error {

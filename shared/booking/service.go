@@ -182,15 +182,9 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 		} else if err != nil && status.Code(err) != codes.NotFound {
 			return err
 		}
-		staffSnap, err := tx.Get(s.Store.Staff(in.Tenant, in.Staff))
-		if status.Code(err) == codes.NotFound {
-			return ErrNotBookable
-		}
-		if err != nil {
-			return err
-		}
 		var sd store.Staff
-		if err := staffSnap.DataTo(&sd); err != nil {
+		staffSnap, err := txGet(tx, s.Store.Staff(in.Tenant, in.Staff), ErrNotBookable, &sd)
+		if err != nil {
 			return err
 		}
 		if sd.Availability == nil {
