@@ -43,18 +43,8 @@ func connOfCalendar(ref *firestore.DocumentRef) (connKey, bool) {
 }
 
 func connOfConnection(c *firestore.DocumentRef) (connKey, bool) {
-	if c == nil || c.Parent == nil || c.Parent.ID != "connections" {
-		return connKey{}, false
-	}
-	s := c.Parent.Parent
-	if s == nil || s.Parent == nil || s.Parent.ID != "staff" {
-		return connKey{}, false
-	}
-	t := s.Parent.Parent
-	if t == nil || t.Parent == nil || t.Parent.ID != "tenants" {
-		return connKey{}, false
-	}
-	return connKey{t.ID, s.ID, c.ID}, true
+	t, s, id, ok := store.StaffDocPath(c, "connections")
+	return connKey{t, s, id}, ok
 }
 
 func (r *Renewer) pageSize() int {

@@ -26,3 +26,20 @@ func Docs(ctx context.Context, q firestore.Query) iter.Seq2[*firestore.DocumentS
 		}
 	}
 }
+
+// StaffDocPath splits the path of a document tenants/{t}/staff/{s}/{collection}/{id}
+// into its ids; ok is false for any other document.
+func StaffDocPath(ref *firestore.DocumentRef, collection string) (tenant, staff, id string, ok bool) {
+	if ref == nil || ref.Parent == nil || ref.Parent.ID != collection {
+		return "", "", "", false
+	}
+	s := ref.Parent.Parent
+	if s == nil || s.Parent == nil || s.Parent.ID != "staff" {
+		return "", "", "", false
+	}
+	t := s.Parent.Parent
+	if t == nil || t.Parent == nil || t.Parent.ID != "tenants" {
+		return "", "", "", false
+	}
+	return t.ID, s.ID, ref.ID, true
+}

@@ -22,18 +22,8 @@ func (k BookingKey) String() string { return k.Tenant + "/" + k.Staff + "/" + k.
 
 // bookingKeyOf extracts the key of tenants/{t}/staff/{s}/bookings/{b}.
 func bookingKeyOf(ref *firestore.DocumentRef) (BookingKey, bool) {
-	if ref.Parent == nil || ref.Parent.ID != "bookings" {
-		return BookingKey{}, false
-	}
-	s := ref.Parent.Parent
-	if s == nil || s.Parent == nil || s.Parent.ID != "staff" {
-		return BookingKey{}, false
-	}
-	t := s.Parent.Parent
-	if t == nil || t.Parent == nil || t.Parent.ID != "tenants" {
-		return BookingKey{}, false
-	}
-	return BookingKey{t.ID, s.ID, ref.ID}, true
+	t, s, id, ok := StaffDocPath(ref, "bookings")
+	return BookingKey{t, s, id}, ok
 }
 
 // BookingsDueScrub returns up to limit bookings (any tenant) whose scrubAt has come.
