@@ -10,9 +10,12 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"cloud.google.com/go/firestore"
 
 	"github.com/belbo/calsync/shared/availability"
 	"github.com/belbo/calsync/shared/benchtable"
@@ -168,7 +171,25 @@ func BenchmarkSlotsLoad(b *testing.B) {
 	for range 5 {
 		getAny()
 	}
-	var anyLat, readLat2 []time.Duration
+
+	pqa, err := slotquery.ParseQuery(qa)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The floor for that answer: one GetAll of as many documents of the same kinds.
+	var floorRefs []*firestore.DocumentRef
+	for k := 1; k <= 20; k++ {
+		sk := fmt.Sprintf("s%d", k)
+		floorRefs = append(floorRefs, st.Staff("t1", sk), st.Connection("t1", sk, "g1"))
+		for _, m := range []string{"2026-10", "2026-11"} {
+			floorRefs = append(floorRefs, st.Busy("t1", sk).Doc(store.BookingIndexDocID(m)))
+			for _, c := range []string{"c1", "c2"} {
+				floorRefs = append(floorRefs, st.Busy("t1", sk).Doc(store.BusyDocID("g1", c, m)))
+			}
+		}
+	}
+	var anyLat, readLat2, anyInproc, floorLat []time.Duration
+	anyReads, anySlots := 0, 0
 	for range seq / 4 {
 		anyLat = append(anyLat, getAny())
 		t0 := time.Now()
@@ -176,6 +197,18 @@ func BenchmarkSlotsLoad(b *testing.B) {
 			b.Fatal(err)
 		}
 		readLat2 = append(readLat2, time.Since(t0))
+		t0 = time.Now()
+		res, err := slotquery.SlotsWithIndex(ctx, st, idx, pqa, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		anyInproc = append(anyInproc, time.Since(t0))
+		anyReads, anySlots = res.Reads, len(res.Slots)
+		t0 = time.Now()
+		if _, err := st.GetAll(ctx, floorRefs[:min(anyReads, len(floorRefs))]); err != nil {
+			b.Fatal(err)
+		}
+		floorLat = append(floorLat, time.Since(t0))
 	}
 	// Concurrent: bounded load loop, 8 workers × 250 requests.
 	const workers, per = 8, 250
@@ -219,6 +252,9 @@ func BenchmarkSlotsLoad(b *testing.B) {
 			{"of which reads (in-process − engine)", us(p50i - p50e), benchtable.F(float64(p50i-p50e)/float64(p50r), 2)},
 			{"of which engine (availability.Compute)", us(p50e), benchtable.F(float64(p50e)/float64(p50r), 2)},
 			{"staff=any over 20 staff, over HTTP", us(pct(anyLat, 0.5)), benchtable.F(float64(pct(anyLat, 0.5))/float64(pct(readLat2, 0.5)), 2) + " (target ≤ 3)"},
+			{"of which slotquery in-process (one GetAll of " + strconv.Itoa(anyReads) + " documents + 20 × engine)", us(pct(anyInproc, 0.5)), benchtable.F(float64(pct(anyInproc, 0.5))/float64(pct(readLat2, 0.5)), 2)},
+			{"one GetAll of as many documents of the same kinds (the floor of that answer)", us(pct(floorLat, 0.5)), benchtable.F(float64(pct(floorLat, 0.5))/float64(pct(readLat2, 0.5)), 2)},
+			{"of which HTTP + JSON (" + strconv.Itoa(anySlots) + " slots)", us(pct(anyLat, 0.5) - pct(anyInproc, 0.5)), benchtable.F(float64(pct(anyLat, 0.5)-pct(anyInproc, 0.5))/float64(pct(readLat2, 0.5)), 2)},
 		},
 		Notes: "Latency ratios are timed figures on a shared machine: reported here, not asserted (bench-smoke asserts only counts)."})
 }

@@ -237,19 +237,14 @@ func SlotsWithIndex(ctx context.Context, st *store.Store, idx *CalendarIndex, q 
 	staff := q.Staff
 	var pre []*firestore.DocumentSnapshot
 	if q.Any {
-		// The staff docs come back whole and are handed to LoadData: no second read.
-		snaps, err := st.FirstStaff(ctx, q.Tenant, MaxAnyStaff)
+		// The staff docs come back whole and are handed to LoadData: no second read. A warm
+		// index knows the ids, and the staff docs are read with the busy data in one round.
+		ids, snaps, reads, err := idx.anyStaff(ctx, st, q.Tenant)
 		if err != nil {
-			return res, fmt.Errorf("list staff of %s: %w", q.Tenant, err)
+			return res, err
 		}
-		res.Reads += queryReads(len(snaps))
-		for _, s := range snaps {
-			if av, err := s.DataAt("availability"); err != nil || av == nil {
-				continue
-			}
-			staff = append(staff, s.Ref.ID)
-			pre = append(pre, s)
-		}
+		res.Reads += reads
+		staff, pre = append(staff, ids...), snaps
 	}
 	datas, errs, batched := []Data(nil), []error(nil), false
 	if len(staff) > 1 {

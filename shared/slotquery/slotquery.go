@@ -398,64 +398,6 @@ func loadWarmMany(ctx context.Context, st *store.Store, idx *CalendarIndex, tena
 	return datas, errs, true
 }
 
-// CalendarIndex remembers, per function instance and for TTL, which (connection,
-// calendar) pairs of a staff member are selected, so a warm Slots request needs one
-// parallel round of reads instead of three dependent ones. A calendar selected or
-// deselected in the meantime is seen at most TTL later — the same staleness the Slots
-// answer's shared cache already allows; Book never uses the index and re-checks exactly
-// inside its transaction, so a stale slot can be refused but never double-booked.
-// The connection ids are remembered too; their status is read fresh on every request
-// (see loadWarm).
-// The zero value (or nil) caches nothing.
-type CalendarIndex struct {
-	TTL time.Duration
-	Now func() time.Time // default time.Now (instance-local freshness, not business time)
-
-	mu sync.Mutex
-	m  map[string]indexEntry
-}
-
-type indexEntry struct {
-	pairs []pair
-	conns []string // the staff member's connection ids
-	at    time.Time
-}
-
-// MaxIndexEntries bounds the index's memory per instance.
-const MaxIndexEntries = 10000
-
-func (ci *CalendarIndex) lookup(tenant, staff string) (indexEntry, bool) {
-	if ci == nil || ci.TTL <= 0 {
-		return indexEntry{}, false
-	}
-	ci.mu.Lock()
-	defer ci.mu.Unlock()
-	e, ok := ci.m[tenant+"/"+staff]
-	if !ok || ci.now().Sub(e.at) > ci.TTL {
-		return indexEntry{}, false
-	}
-	return e, true
-}
-
-func (ci *CalendarIndex) remember(tenant, staff string, pairs []pair, conns []string) {
-	if ci == nil || ci.TTL <= 0 {
-		return
-	}
-	ci.mu.Lock()
-	defer ci.mu.Unlock()
-	if ci.m == nil || len(ci.m) >= MaxIndexEntries {
-		ci.m = map[string]indexEntry{}
-	}
-	ci.m[tenant+"/"+staff] = indexEntry{pairs: pairs, conns: conns, at: ci.now()}
-}
-
-func (ci *CalendarIndex) now() time.Time {
-	if ci.Now != nil {
-		return ci.Now()
-	}
-	return time.Now()
-}
-
 // decodeBusy turns busy month docs into engine input. An event spanning several months
 // sits in each of their docs; it is taken once.
 func decodeBusy(snaps []*firestore.DocumentSnapshot) (availability.Busy, error) {
