@@ -41,7 +41,6 @@ type Service struct {
 	Reads atomic.Int64
 }
 
-
 // Answer returns the JSON body of the 200 answer for q at now, or one of the errors
 // above, slotquery.ErrUnknownStaff, or an internal error (never cached).
 func (s *Service) Answer(ctx context.Context, q slotquery.Query, now time.Time) ([]byte, error) {
