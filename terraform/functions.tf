@@ -9,7 +9,10 @@
 # - concurrency > 1 needs at least 1 vCPU on gen2, so the HTTP functions get cpu "1".
 # - Pub/Sub consumers run one message per instance (concurrency 1): a sync holds one
 #   user's Google quota and Firestore transactions; scaling is by instances, and
-#   max_instances caps the load we put on Google's per-project quota.
+#   max_instances caps the load we put on Google's per-project quota. They wait on
+#   Google and Firestore most of the time, so they get half a vCPU (allowed only with
+#   concurrency 1 and at most 1 GiB; scripts/tfcheck's function-sizing rule holds every
+#   function to Cloud Run's limits), which halves what their compute is billed.
 # - min_instances 1 only where a human or Google waits on the answer and a cold start
 #   hurts: the webhook (Google expects a fast 200), Slots and Book (the booking widget).
 locals {
@@ -69,7 +72,7 @@ locals {
       topic       = "calendar-sync"
       # A full sync pages through up to 13 months of events: long timeout, one at a time.
       memory        = "512Mi"
-      cpu           = "1"
+      cpu           = "0.5"
       timeout       = 540
       min_instances = 0
       max_instances = 20
@@ -85,7 +88,7 @@ locals {
       topic       = "renew-channels"
       # The tick fans out one message per connection; each replaces a few channels.
       memory        = "256Mi"
-      cpu           = "1"
+      cpu           = "0.5"
       timeout       = 300
       min_instances = 0
       max_instances = 10
@@ -133,7 +136,7 @@ locals {
       topic       = "calendar-export"
       # One Google events.insert/patch/delete per message.
       memory        = "256Mi"
-      cpu           = "1"
+      cpu           = "0.5"
       timeout       = 120
       min_instances = 0
       max_instances = 10

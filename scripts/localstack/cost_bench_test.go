@@ -16,6 +16,8 @@ import (
 
 	"github.com/belbo/calsync/shared/benchtable"
 	"github.com/belbo/calsync/shared/opcount"
+	"github.com/belbo/calsync/shared/renewal"
+	"github.com/belbo/calsync/shared/secrets"
 	"github.com/belbo/calsync/shared/topology"
 )
 
@@ -38,20 +40,24 @@ const (
 	accountsPerProj   = 1000 // shared per-project costs (scheduler job, ticks) divided by this
 )
 
-// memoryGiB reads each function's memory from terraform/functions.tf (entry point → GiB).
-func memoryGiB(b *testing.B) map[string]float64 {
+// sizing is a function's Terraform sizing: memory (GiB) and vCPU.
+type sizing struct{ gib, cpu float64 }
+
+// functionSizing reads each function's memory and vCPU from terraform/functions.tf.
+func functionSizing(b *testing.B) map[string]sizing {
 	src, err := os.ReadFile("../../terraform/functions.tf")
 	if err != nil {
 		b.Fatal(err)
 	}
-	re := regexp.MustCompile(`entry_point\s*=\s*"(\w+)"[\s\S]*?memory\s*=\s*"(\d+)Mi"`)
-	out := map[string]float64{}
+	re := regexp.MustCompile(`entry_point\s*=\s*"(\w+)"[\s\S]*?memory\s*=\s*"(\d+)Mi"\s*cpu\s*=\s*"([0-9.]+)"`)
+	out := map[string]sizing{}
 	for _, m := range re.FindAllStringSubmatch(string(src), -1) {
 		mi, _ := strconv.Atoi(m[2])
-		out[m[1]] = float64(mi) / 1024
+		cpu, _ := strconv.ParseFloat(m[3], 64)
+		out[m[1]] = sizing{gib: float64(mi) / 1024, cpu: cpu}
 	}
 	if len(out) < 8 {
-		b.Fatalf("read the memory of %d functions from terraform/functions.tf, want 8", len(out))
+		b.Fatalf("read the sizing of %d functions from terraform/functions.tf, want 8", len(out))
 	}
 	return out
 }
@@ -79,9 +85,9 @@ func BenchmarkCostPerAccount(b *testing.B) {
 	if benchtable.Full() {
 		changes, loads, bookings = 20, 50, 10
 	}
-	mem := memoryGiB(b)
+	mem := functionSizing(b)
 	for i := 0; i < b.N; i++ {
-		ps, staff, sl := freshStack(b, 1, 3)
+		ps, staff, sl := freshStackWith(b, 1, 3, harnessOptions{SafetySync: renewal.DefaultSafetyInterval})
 		_ = sl
 		s := staff[0]
 		v := view{ps.harness, staff, &http.Client{}}
@@ -129,16 +135,24 @@ func BenchmarkCostPerAccount(b *testing.B) {
 			}
 			eventually(b, 30*time.Second, "the booking exported", func() bool { return m.functions()["ExportBooking"].N > int64(k) })
 		}))
-		// An idle half hour: the clock moves 31 minutes, one scheduler tick (published to
-		// renew-channels as Cloud Scheduler does) finds the calendars due for a safety sync
-		// and, every other half hour, the connection due for its hourly calendar-list pass.
-		acts = append(acts, measure(activity{name: "idle hour (2 ticks finding this account: safety syncs, hourly list pass)", perMon: 24 * 30, n: 2}, func(int) {
-			ps.FG.Advance(31 * time.Minute)
+		// A safety-net round: the clock moves one safety interval, one scheduler tick
+		// (published to renew-channels as Cloud Scheduler does) finds the calendars due for
+		// their safety sync and the connection due for its calendar-list pass (the list
+		// interval is not longer than the safety interval), and everything it starts runs.
+		// Every tick in between finds nothing of this account's (its queries read only
+		// due documents), so it costs the account nothing.
+		safety, list := renewal.DefaultSafetyInterval, renewal.ListEvery(0, renewal.DefaultSafetyInterval)
+		if list > safety {
+			b.Fatalf("the list interval %v is longer than the safety interval %v: one round would not hold both", list, safety)
+		}
+		round := fmt.Sprintf("safety-net round every %v (3 safety syncs + the calendar-list pass)", safety)
+		acts = append(acts, measure(activity{name: round, perMon: float64(month / safety), n: 1}, func(int) {
+			ps.FG.Advance(safety + time.Minute)
 			ps.tick()
 			eventually(b, 30*time.Second, "the tick handled", func() bool { return m.functions()["RenewChannels"].N >= 1 })
 			quiet("the tick's work done")
 		}))
-		acts[len(acts)-1].n = 1 // two ticks = one hour
+		roundAct := acts[len(acts)-1]
 		acts = append(acts, measure(activity{name: "channel renewal (3 channels, a day before expiry)", perMon: 30.0 / 6, n: 1}, func(int) {
 			ps.FG.Advance(6*24*time.Hour - time.Hour)
 			ps.tick()
@@ -150,6 +164,9 @@ func BenchmarkCostPerAccount(b *testing.B) {
 		shared := priceSchedulerJob / accountsPerProj
 		rows = append(rows, []string{"Cloud Scheduler job (1 per project, shared by " + strconv.Itoa(accountsPerProj) + " accounts)", "–", "–", "–", "–", "–", "–", "–", "–", "$" + benchtable.F(shared, 6)})
 		total += shared
+		sm := secretBound() * priceSecretAccess / accountsPerProj
+		rows = append(rows, []string{"Secret Manager (per project: each instance asks once a minute per secret it reads, 1 instance per function, shared by " + strconv.Itoa(accountsPerProj) + " accounts)", "–", "–", "–", "–", "–", "–", "–", "–", "$" + benchtable.F(sm, 6)})
+		total += sm
 		rows = append(rows, []string{"**total per connected account and month**", "", "", "", "", "", "", "", "", fmt.Sprintf("**$%s ≈ €%s** (target ≤ €0.02: %s)", benchtable.F(total, 4), benchtable.F(total/usdPerEUR, 4), metCost(total/usdPerEUR))})
 		b.ReportMetric(total/usdPerEUR, "EUR/account-month")
 		benchtable.Emit(benchtable.Table{
@@ -157,11 +174,81 @@ func BenchmarkCostPerAccount(b *testing.B) {
 			Columns: []string{"activity", "per month", "measured n", "FS reads", "FS writes", "FS deletes", "invocations", "GiB-s / vCPU-s", "Pub/Sub KB", "cost / month (USD)"},
 			Rows:    rows,
 			Notes: fmt.Sprintf("Counts are per occurrence (counted ÷ measured n); cost = counts × per month × price. Dominant: **%s** ($%s of $%s). "+
-				"Compute time is the stack's measured busy time per request on this shared 2-vCPU machine against the emulator (far slower than Firestore), billed as 1 vCPU + the function's Terraform memory; it is an upper bound. "+
-				"Secret accesses counted: %s per month at the functions' secret source (deployed, secrets.LatestTTL caching makes them fewer). Not included: min-instances (Slots, Book, CalendarWebhook keep 1 warm instance each per project, not per account), storage (a few hundred KB per account), free tiers.",
+				"Compute time is the stack's measured busy time per request on this shared 2-vCPU machine against the emulator (far slower than Firestore), billed with the function's Terraform vCPU and memory; it is an upper bound. "+
+				"Secret Manager is a per-project cost: the deployed source caches each secret per instance (secrets.LatestTTL, 1 min), so an instance asks at most once a minute per secret whatever the number of accounts; the accesses the functions made here before that cache (%s per account-month) are not billed as such. Not included: min-instances (Slots, Book, CalendarWebhook keep 1 warm instance each per project, not per account), storage (a few hundred KB per account), free tiers.",
 				dom, benchtable.F(domCost, 4), benchtable.F(total, 4), benchtable.F(secretsPerMonth(acts), 0)),
 		})
+		benchtable.Emit(benchtable.Table{
+			Title:   "What the safety-net interval costs (BenchmarkCostPerAccount): the measured round above, priced at other intervals",
+			Columns: []string{"SAFETY_SYNC_INTERVAL", "rounds per month", "background cost per account-month (USD)", "(EUR)"},
+			Rows:    safetyRows(roundAct, mem),
+			Notes:   "One round = every selected calendar's safety sync plus the calendar-list pass, as measured at the default interval; the rest of the model does not change with the interval.",
+		})
 	}
+}
+
+// month is the length of the month the model prices.
+const month = 30 * 24 * time.Hour
+
+// secretBound is what Secret Manager bills a project in a month at most: every function
+// that reads secrets keeps one instance that asks once per LatestTTL per secret.
+func secretBound() float64 {
+	n := 0
+	for _, a := range topology.Functions {
+		n += len(a.Secrets)
+	}
+	return float64(n) * float64(month/secrets.LatestTTL)
+}
+
+// safetyRows prices one measured safety-net round at other safety intervals: what the
+// interval (SAFETY_SYNC_INTERVAL) costs an account a month in background work alone.
+func safetyRows(round activity, mem map[string]sizing) [][]string {
+	var rows [][]string
+	for _, iv := range []time.Duration{30 * time.Minute, time.Hour, 2 * time.Hour, 4 * time.Hour, 6 * time.Hour, 12 * time.Hour} {
+		a := round
+		a.perMon = float64(month / iv)
+		r, _ := activityCost(a, mem)
+		rows = append(rows, []string{iv.String(), benchtable.F(a.perMon, 0), "$" + benchtable.F(r, 5), "≈ €" + benchtable.F(r/usdPerEUR, 5)})
+	}
+	return rows
+}
+
+// usage is one occurrence of an activity: counts and their prices by kind.
+type usage struct {
+	r, w, d, inv, gibs, cpus, psBytes float64
+	costs                             map[string]float64
+}
+
+// activityCost is what a costs a month, and one occurrence's usage.
+func activityCost(a activity, mem map[string]sizing) (float64, usage) {
+	n := float64(a.n)
+	u := usage{r: float64(a.ops[opcount.FSReads]) / n, w: float64(a.ops[opcount.FSWrites]) / n, d: float64(a.ops[opcount.FSDeletes]) / n}
+	for fn, st := range a.fns {
+		u.inv += float64(st.N) / n
+		sec := math.Max(st.Busy.Seconds(), 0.1*float64(st.N)) / n // billed in 100 ms steps at least
+		u.cpus += sec * mem[fn].cpu
+		u.gibs += sec * mem[fn].gib
+	}
+	// Pub/Sub: publish bytes as counted (min. 1000 per request) + one push delivery of
+	// at least 1000 bytes per event-function invocation.
+	push := 0.0
+	for _, fn := range []string{"SyncCalendar", "RenewChannels", "ExportBooking"} {
+		push += float64(a.fns[fn].N) * 1000
+	}
+	u.psBytes = (float64(a.ops[opcount.PSBytes]) + push) / n
+	u.costs = map[string]float64{
+		"Firestore reads":   u.r * priceFSRead,
+		"Firestore writes":  u.w * priceFSWrite,
+		"Firestore deletes": u.d * priceFSDelete,
+		"function compute":  u.cpus*priceVCPUSecond + u.gibs*priceGiBSecond,
+		"invocations":       u.inv * priceRequest,
+		"Pub/Sub":           u.psBytes * pricePubSubByte,
+	}
+	c := 0.0
+	for _, v := range u.costs {
+		c += v * a.perMon
+	}
+	return c, u
 }
 
 func secretsPerMonth(acts []activity) float64 {
@@ -179,49 +266,22 @@ func metCost(eur float64) string {
 	return "**missed**"
 }
 
-func costRows(b *testing.B, acts []activity, mem map[string]float64) ([][]string, float64, string, float64) {
+func costRows(b *testing.B, acts []activity, mem map[string]sizing) ([][]string, float64, string, float64) {
 	var rows [][]string
 	total := 0.0
 	// Cost by kind of operation across activities, to name the dominant one.
 	kinds := map[string]float64{}
 	for _, a := range acts {
-		n := float64(a.n)
-		r, w, d := float64(a.ops[opcount.FSReads])/n, float64(a.ops[opcount.FSWrites])/n, float64(a.ops[opcount.FSDeletes])/n
-		var inv, gibs, cpus float64
-		for fn, st := range a.fns {
-			inv += float64(st.N) / n
-			sec := math.Max(st.Busy.Seconds(), 0.1*float64(st.N)) / n // billed in 100 ms steps at least
-			cpus += sec
-			gibs += sec * mem[fn]
-		}
-		// Pub/Sub: publish bytes as counted (min. 1000 per request) + one push delivery of
-		// at least 1000 bytes per event-function invocation.
-		push := 0.0
-		for _, fn := range []string{"SyncCalendar", "RenewChannels", "ExportBooking"} {
-			push += float64(a.fns[fn].N) * 1000
-		}
-		psBytes := (float64(a.ops[opcount.PSBytes]) + push) / n
-		sec := float64(a.ops[secretAccesses]) / n
-		if r+w+d+inv == 0 {
+		c, u := activityCost(a, mem)
+		if u.r+u.w+u.d+u.inv == 0 {
 			b.Errorf("activity %q counted nothing", a.name)
 		}
-		costs := map[string]float64{
-			"Firestore reads":   r * priceFSRead,
-			"Firestore writes":  w * priceFSWrite,
-			"Firestore deletes": d * priceFSDelete,
-			"function compute":  cpus*priceVCPUSecond + gibs*priceGiBSecond,
-			"invocations":       inv * priceRequest,
-			"Pub/Sub":           psBytes * pricePubSubByte,
-			"Secret Manager":    sec * priceSecretAccess,
-		}
-		c := 0.0
-		for k, v := range costs {
-			c += v * a.perMon
+		for k, v := range u.costs {
 			kinds[k] += v * a.perMon
 		}
 		total += c
-		rows = append(rows, []string{a.name, benchtable.F(a.perMon, 1), strconv.Itoa(a.n), benchtable.F(r, 1), benchtable.F(w, 1), benchtable.F(d, 1),
-			benchtable.F(inv, 1), benchtable.F(gibs, 3) + " / " + benchtable.F(cpus, 3), benchtable.F(psBytes/1000, 1), "$" + benchtable.F(c, 6)})
+		rows = append(rows, []string{a.name, benchtable.F(a.perMon, 1), strconv.Itoa(a.n), benchtable.F(u.r, 1), benchtable.F(u.w, 1), benchtable.F(u.d, 1),
+			benchtable.F(u.inv, 1), benchtable.F(u.gibs, 3) + " / " + benchtable.F(u.cpus, 3), benchtable.F(u.psBytes/1000, 1), "$" + benchtable.F(c, 6)})
 	}
 	var parts []string
 	dom, domCost := "", 0.0

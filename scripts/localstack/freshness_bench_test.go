@@ -66,8 +66,14 @@ type freshStaff struct {
 // freshStack: accounts × calendars each, every calendar selected, synced and watched, and
 // every staff member taking bookings (Mon–Fri 09–17 Berlin).
 func freshStack(b *testing.B, accounts, calsPer int) (*pushStack, []freshStaff, *stageLog) {
+	return freshStackWith(b, accounts, calsPer, harnessOptions{})
+}
+
+// freshStackWith is freshStack with more harness options (Push and Meter are set here).
+func freshStackWith(b *testing.B, accounts, calsPer int, o harnessOptions) (*pushStack, []freshStaff, *stageLog) {
 	m := newMeter()
-	h := newHarness(b, harnessOptions{Push: true, Meter: m})
+	o.Push, o.Meter = true, m
+	h := newHarness(b, o)
 	h.freeFormTenant("t1") // Slots is asked with durationMin, no catalogue
 	ps := &pushStack{harness: h, M: m}
 	var out []freshStaff

@@ -62,6 +62,9 @@ type harnessOptions struct {
 	Start time.Time
 	// Meter, when set, counts the stack's operations at the wire (metering_test.go).
 	Meter *meter
+	// SafetySync replaces the test stacks' 30-minute SAFETY_SYNC_INTERVAL (the cost model
+	// runs at the deployed default).
+	SafetySync time.Duration
 	// Secrets replaces the in-memory secrets (e.g. the real Secret Manager client against
 	// secretstest's fake server).
 	Secrets secrets.Source
@@ -98,6 +101,9 @@ func newHarness(t testing.TB, o harnessOptions) *harness {
 	env.AllowedReturnURLs = []string{h.Return}
 	env.WidgetOrigins = []string{"http://widget.example.test"}
 	env.ManageAPIKey = h.Key
+	if o.SafetySync > 0 {
+		env.SafetySyncInterval = o.SafetySync
+	}
 	var src secrets.Source = sec
 	if o.Secrets != nil {
 		src, h.Secrets = o.Secrets, nil

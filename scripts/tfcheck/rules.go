@@ -47,6 +47,7 @@ var Rules = []Rule{
 	{"function-exposure", checkFunctionExposure},
 	{"builder", checkBuilder},
 	{"logs-eu", checkLogsEU},
+	{"function-sizing", checkFunctionSizing},
 }
 
 const functionType = "google_cloudfunctions2_function"

@@ -56,7 +56,7 @@ type Env struct {
 
 	SyncHorizon        time.Duration `env:"SYNC_HORIZON_DAYS" default:"400"` // ≈ 13 months
 	SyncPast           time.Duration `env:"SYNC_PAST_DAYS" default:"31"`
-	SafetySyncInterval time.Duration `env:"SAFETY_SYNC_INTERVAL" default:"30m"`
+	SafetySyncInterval time.Duration `env:"SAFETY_SYNC_INTERVAL" default:"6h"`
 	PollInterval       time.Duration `env:"POLL_INTERVAL" default:"5m"` // sync interval of calendars Google cannot watch
 	FullResyncInterval time.Duration `env:"FULL_RESYNC_INTERVAL" default:"24h"`
 	ChannelTTL         time.Duration `env:"CHANNEL_TTL" default:"168h"` // Google's maximum for events

@@ -91,7 +91,7 @@ func TestDefaultConstants(t *testing.T) {
 		e.UserinfoURL != DefaultUserinfoURL || e.CalendarEndpoint != DefaultCalendarEndpoint {
 		t.Errorf("declared defaults differ from the Default* constants: %+v", e)
 	}
-	if e.SyncHorizon != 400*24*time.Hour || e.SyncPast != 31*24*time.Hour || e.SafetySyncInterval != 30*time.Minute ||
+	if e.SyncHorizon != 400*24*time.Hour || e.SyncPast != 31*24*time.Hour || e.SafetySyncInterval != 6*time.Hour ||
 		e.FullResyncInterval != 24*time.Hour || e.ChannelTTL != 7*24*time.Hour || e.ChannelRenewMargin != 24*time.Hour ||
 		strings.Join(e.ExportFields, ",") != "service,customerName" {
 		t.Errorf("defaults changed: %+v", e)

@@ -80,21 +80,24 @@ type Thresholds struct {
 	// row mean several minutes without a successful sync).
 	FailingAfter int
 	// StaleAfter: a selected calendar whose last successful sync is older than this is
-	// degraded (default 2 × SafetySyncInterval + 15 min = 75 min with the default 30 min
+	// degraded (default 2 × SafetySyncInterval + 15 min = 12 h 15 min with the default 6 h
 	// safety-net interval: two safety-net rounds were missed).
 	StaleAfter time.Duration
+	// PollStaleAfter is StaleAfter for a calendar Google cannot watch, polled every
+	// POLL_INTERVAL (default 1 h: a dozen polls missed), when shorter than StaleAfter.
+	PollStaleAfter time.Duration
 	// PushLagLimit: a push received (lastPushAt) that no sync has followed for this long
 	// makes the calendar degraded (default 10 min).
 	PushLagLimit time.Duration
 }
 
 // DefaultThresholds derives the thresholds from the safety-net interval (config
-// SAFETY_SYNC_INTERVAL; 0 means its default of 30 minutes).
+// SAFETY_SYNC_INTERVAL; 0 means its default of 6 hours).
 func DefaultThresholds(safetySyncInterval time.Duration) Thresholds {
 	if safetySyncInterval <= 0 {
-		safetySyncInterval = 30 * time.Minute
+		safetySyncInterval = 6 * time.Hour
 	}
-	return Thresholds{FailingAfter: 3, StaleAfter: 2*safetySyncInterval + 15*time.Minute, PushLagLimit: 10 * time.Minute}
+	return Thresholds{FailingAfter: 3, StaleAfter: 2*safetySyncInterval + 15*time.Minute, PollStaleAfter: time.Hour, PushLagLimit: 10 * time.Minute}
 }
 
 func (t Thresholds) withDefaults() Thresholds {
@@ -107,6 +110,9 @@ func (t Thresholds) withDefaults() Thresholds {
 	}
 	if t.PushLagLimit <= 0 {
 		t.PushLagLimit = d.PushLagLimit
+	}
+	if t.PollStaleAfter <= 0 {
+		t.PollStaleAfter = d.PollStaleAfter
 	}
 	return t
 }
@@ -259,7 +265,7 @@ func ForCalendar(c *store.Calendar, active bool, now time.Time, th Thresholds) C
 	}
 	switch {
 	case h.Mode == ModePoll:
-		// No channel by design: polled, and StaleAfter still catches polls that stop.
+		// No channel by design: polled, and PollStaleAfter catches polls that stop.
 	case c.Channel == nil:
 		if active {
 			raise(NoChannel, ReasonNoChannel)
@@ -275,7 +281,11 @@ func ForCalendar(c *store.Calendar, active bool, now time.Time, th Thresholds) C
 	case c.Failures > 0:
 		raise(Degraded, ReasonFailures)
 	}
-	if !c.LastSyncAt.IsZero() && now.Sub(c.LastSyncAt) > th.StaleAfter {
+	staleAfter := th.StaleAfter
+	if h.Mode == ModePoll {
+		staleAfter = min(staleAfter, th.PollStaleAfter)
+	}
+	if !c.LastSyncAt.IsZero() && now.Sub(c.LastSyncAt) > staleAfter {
 		raise(Degraded, ReasonStale)
 	}
 	if h.PushPending && pushLag > th.PushLagLimit {

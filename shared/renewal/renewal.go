@@ -50,7 +50,9 @@ import (
 const (
 	DefaultTTL            = 7 * 24 * time.Hour
 	DefaultMargin         = 24 * time.Hour
-	DefaultSafetyInterval = 30 * time.Minute
+	// DefaultSafetyInterval: a watched calendar not synced for this long is synced anyway,
+	// in case Google dropped a notification (docs/design.md, "The safety net's interval").
+	DefaultSafetyInterval = 6 * time.Hour
 	DefaultPollInterval   = 5 * time.Minute
 	// PollSlack: a polled calendar is due once its last sync is PollInterval − PollSlack
 	// old, so a poll that ran a little after one tick is due again at the tick one
@@ -58,6 +60,8 @@ const (
 	// would poll every 10).
 	PollSlack           = time.Minute
 	DefaultFullInterval = 24 * time.Hour
+	// DefaultListInterval is the shortest calendar-list interval; the pass runs with the
+	// safety net when that is longer (ListEvery).
 	DefaultListInterval = time.Hour
 	DefaultLeaseTTL     = 2 * time.Minute
 	// DefaultCallBudget bounds the Google calls one RenewConnection makes (a replacement
@@ -144,7 +148,17 @@ func (r *Renewer) pollDue(now time.Time) time.Time {
 	return now.Add(-max(r.poll()-PollSlack, PollSlack))
 }
 func (r *Renewer) full() time.Duration      { return r.dur(r.FullInterval, DefaultFullInterval) }
-func (r *Renewer) listEvery() time.Duration { return r.dur(r.ListInterval, DefaultListInterval) }
+func (r *Renewer) listEvery() time.Duration { return ListEvery(r.ListInterval, r.safety()) }
+
+// ListEvery is how often a connection's calendar list is reconciled: list when set, else
+// the safety interval but at least DefaultListInterval — the list pass rides on the same
+// tick as the safety syncs, so an idle account costs one round per interval.
+func ListEvery(list, safety time.Duration) time.Duration {
+	if list > 0 {
+		return list
+	}
+	return max(DefaultListInterval, safety)
+}
 func (r *Renewer) leaseTTL() time.Duration  { return r.dur(r.LeaseTTL, DefaultLeaseTTL) }
 
 func (r *Renewer) budget() int {
