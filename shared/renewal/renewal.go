@@ -48,8 +48,8 @@ import (
 
 // Defaults.
 const (
-	DefaultTTL            = 7 * 24 * time.Hour
-	DefaultMargin         = 24 * time.Hour
+	DefaultTTL    = 7 * 24 * time.Hour
+	DefaultMargin = 24 * time.Hour
 	// DefaultSafetyInterval: a watched calendar not synced for this long is synced anyway,
 	// in case Google dropped a notification (docs/design.md, "The safety net's interval").
 	DefaultSafetyInterval = 6 * time.Hour
@@ -159,7 +159,7 @@ func ListEvery(list, safety time.Duration) time.Duration {
 	}
 	return max(DefaultListInterval, safety)
 }
-func (r *Renewer) leaseTTL() time.Duration  { return r.dur(r.LeaseTTL, DefaultLeaseTTL) }
+func (r *Renewer) leaseTTL() time.Duration { return r.dur(r.LeaseTTL, DefaultLeaseTTL) }
 
 func (r *Renewer) budget() int {
 	if r.CallBudget > 0 {
