@@ -63,3 +63,23 @@ func TestRenewConnOfCalendar(t *testing.T) {
 		t.Fatalf("connOfConnection = %v %v", k, ok)
 	}
 }
+
+// TestListEveryRidesWithTheSafetyNet: the calendar-list pass runs on the safety net's tick
+// (its interval, at least hourly) unless an interval is set, so an idle account costs one
+// round per safety interval.
+func TestListEveryRidesWithTheSafetyNet(t *testing.T) {
+	for _, tc := range []struct{ list, safety, want time.Duration }{
+		{0, 6 * time.Hour, 6 * time.Hour},
+		{0, 30 * time.Minute, time.Hour},
+		{0, 0, DefaultListInterval},
+		{2 * time.Hour, 6 * time.Hour, 2 * time.Hour},
+	} {
+		if got := ListEvery(tc.list, tc.safety); got != tc.want {
+			t.Errorf("ListEvery(%v, %v) = %v, want %v", tc.list, tc.safety, got, tc.want)
+		}
+	}
+	r := &Renewer{}
+	if r.listEvery() != DefaultSafetyInterval || r.safety() != DefaultSafetyInterval {
+		t.Errorf("defaults: list every %v, safety %v", r.listEvery(), r.safety())
+	}
+}
