@@ -287,3 +287,14 @@ func TestCreateReplayAfterLostCommit(t *testing.T) {
 		t.Fatalf("%d booking docs, want 1", len(snaps))
 	}
 }
+
+// List refuses an empty, reversed or over-long range before reading anything.
+func TestListRange(t *testing.T) {
+	t.Parallel()
+	from := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	for _, to := range []time.Time{from, from.Add(-time.Hour), from.Add(MaxListSpan + time.Second)} {
+		if _, err := (&Service{}).List(context.Background(), "t1", "anna", from, to); !errors.Is(err, ErrInvalidRange) {
+			t.Errorf("to %s: %v, want ErrInvalidRange", to, err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ package booking
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -17,23 +18,19 @@ import (
 // MaxList bounds GET /bookings.
 const MaxList = 1000
 
-// List returns the bookings (any status) whose start lies in [from, to), by start.
+// MaxListSpan bounds the range GET /bookings may ask for.
+const MaxListSpan = 366 * 24 * time.Hour
+
+// ErrInvalidRange: the range to list is empty, reversed or longer than MaxListSpan.
+var ErrInvalidRange = errors.New("from must be before to, at most 366 days apart")
+
+// List returns the bookings (any status) whose start lies in [from, to), by start, at
+// most MaxList of them.
 func (s *Service) List(ctx context.Context, tenant, staff string, from, to time.Time) ([]*store.Booking, error) {
-	snaps, err := s.Store.Bookings(tenant, staff).Where("start", ">=", from).Where("start", "<", to).
-		OrderBy("start", firestore.Asc).Limit(MaxList).Documents(ctx).GetAll()
-	if err != nil {
-		return nil, fmt.Errorf("list bookings of %s/%s: %w", tenant, staff, err)
+	if !to.After(from) || to.Sub(from) > MaxListSpan {
+		return nil, ErrInvalidRange
 	}
-	out := make([]*store.Booking, 0, len(snaps))
-	for _, sn := range snaps {
-		var b store.Booking
-		if err := sn.DataTo(&b); err != nil {
-			return nil, fmt.Errorf("decode booking %s: %w", sn.Ref.ID, err)
-		}
-		b.ID = sn.Ref.ID
-		out = append(out, &b)
-	}
-	return out, nil
+	return s.Store.ListBookings(ctx, tenant, staff, from, to, MaxList)
 }
 
 // Get reads one booking.

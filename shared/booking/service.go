@@ -198,7 +198,7 @@ func (s *Service) Create(ctx context.Context, in Input, now time.Time, o Options
 		if _, err := tx.GetAll(locks); err != nil {
 			return err
 		}
-		d, err := slotquery.LoadData(ctx, slotquery.PlainReader(s.Store.FS), s.Store, in.Tenant, in.Staff, b.Start, b.End, staffSnap)
+		d, err := slotquery.LoadData(ctx, s.Store.Reader(), s.Store, in.Tenant, in.Staff, b.Start, b.End, staffSnap)
 		if errors.Is(err, slotquery.ErrNoAvailability) {
 			return ErrNotBookable
 		}

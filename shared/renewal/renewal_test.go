@@ -4,8 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"cloud.google.com/go/firestore"
-
 	"github.com/belbo/calsync/shared/store"
 )
 
@@ -44,23 +42,6 @@ func TestRenewNeed(t *testing.T) {
 		if got := r.need(tc.c, tc.lookups, now); got != tc.want {
 			t.Errorf("%s: need = %q, want %q", name, got, tc.want)
 		}
-	}
-}
-
-func TestRenewConnOfCalendar(t *testing.T) {
-	t.Parallel()
-	fs := &firestore.Client{}
-	st := store.New(fs)
-	ref := st.Calendar("t1", "s1", "g1", "c1")
-	k, ok := connOfCalendar(ref)
-	if !ok || k != (connKey{"t1", "s1", "g1"}) {
-		t.Fatalf("connOfCalendar(%s) = %v %v", ref.Path, k, ok)
-	}
-	if _, ok := connOfCalendar(fs.Collection("other").Doc("x").Collection("calendars").Doc("c")); ok {
-		t.Fatal("a calendars collection outside a connection was accepted")
-	}
-	if k, ok := connOfConnection(st.Connection("t1", "s1", "g1")); !ok || k.conn != "g1" {
-		t.Fatalf("connOfConnection = %v %v", k, ok)
 	}
 }
 

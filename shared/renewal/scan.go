@@ -29,24 +29,6 @@ type ScanStats struct {
 	DurationMs int64
 }
 
-// connKey identifies one connection.
-type connKey struct{ tenant, staff, conn string }
-
-// connOfCalendar extracts the connection of a calendar document path
-// tenants/{t}/staff/{s}/connections/{c}/calendars/{cal}.
-func connOfCalendar(ref *firestore.DocumentRef) (connKey, bool) {
-	c := ref.Parent.Parent
-	if c == nil {
-		return connKey{}, false
-	}
-	return connOfConnection(c)
-}
-
-func connOfConnection(c *firestore.DocumentRef) (connKey, bool) {
-	t, s, id, ok := store.StaffDocPath(c, "connections")
-	return connKey{t, s, id}, ok
-}
-
 func (r *Renewer) pageSize() int {
 	if r.PageSize > 0 {
 		return r.PageSize
@@ -54,31 +36,14 @@ func (r *Renewer) pageSize() int {
 	return DefaultPageSize
 }
 
-// pages runs q ordered by field in pages (cursor = last document), calling fn per document.
-func (r *Renewer) pages(ctx context.Context, q firestore.Query, field string, st *ScanStats, fn func(*firestore.DocumentSnapshot)) error {
-	q = q.OrderBy(field, firestore.Asc).OrderBy(firestore.DocumentID, firestore.Asc).Limit(r.pageSize())
-	var last *firestore.DocumentSnapshot
-	for {
-		pq := q
-		if last != nil {
-			pq = q.StartAfter(last)
-		}
-		n := 0
-		for snap, err := range store.Docs(ctx, pq) {
-			if err != nil {
-				return err
-			}
-			n++
-			last = snap
-			fn(snap)
-		}
+// pager reads a tick scan in pages of PageSize, counting pages and reads (a query page
+// that returns nothing is billed one read).
+func (r *Renewer) pager(st *ScanStats) store.Pager {
+	return store.Pager{Size: r.pageSize(), OnPage: func(n int) {
 		st.Pages++
-		st.Reads += max(n, 1) // a query that returns nothing is billed one read
+		st.Reads += max(n, 1)
 		r.Counters.Reads.Add(int64(max(n, 1)))
-		if n < r.pageSize() {
-			return nil
-		}
-	}
+	}}
 }
 
 // Scan is the scheduler tick: it finds the connections with renewal work and publishes
@@ -87,52 +52,34 @@ func (r *Renewer) pages(ctx context.Context, q firestore.Query, field string, st
 func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
 	t0 := time.Now()
 	var st ScanStats
-	found := map[connKey]bool{} // → known active
-	add := func(active bool) func(*firestore.DocumentSnapshot) {
-		return func(s *firestore.DocumentSnapshot) {
-			var k connKey
-			var ok bool
-			if active {
-				k, ok = connOfConnection(s.Ref)
-			} else {
-				k, ok = connOfCalendar(s.Ref)
-			}
+	found := map[store.ConnKey]bool{} // → known active
+	add := func(count *int, active bool) func(store.ConnKey, bool) {
+		return func(k store.ConnKey, ok bool) {
+			*count++
 			if ok {
 				found[k] = found[k] || active
 			}
 		}
 	}
-	cals := r.Store.AllCalendars()
-	type q struct {
+	p := r.pager(&st)
+	for _, x := range []struct {
 		field string
 		below time.Time
 		count *int
-	}
-	for _, x := range []q{
+	}{
 		{"channelExpiry", now.Add(r.margin()), &st.Expiring},
 		{"lastSyncAt", now.Add(-r.safety()), &st.SafetyDue},
 		{"lastFullSyncAt", now.Add(-r.full()), &st.FullDue},
 	} {
-		query := cals.Where("selected", "==", true).Where(x.field, "<", x.below).Select(x.field)
-		f := add(false)
-		err := r.pages(ctx, query, x.field, &st, func(s *firestore.DocumentSnapshot) { *x.count++; f(s) })
-		if err != nil {
+		if err := r.Store.CalendarsDue(ctx, p, x.field, x.below, add(x.count, false)); err != nil {
 			return st, fmt.Errorf("renew tick: query calendars by %s: %w", x.field, err)
 		}
 	}
-	{
-		f := add(false)
-		err := r.pages(ctx, r.Store.PollDueCalendars(r.pollDue(now)), "lastSyncAt", &st, func(s *firestore.DocumentSnapshot) { st.PollDue++; f(s) })
-		if err != nil {
-			return st, fmt.Errorf("renew tick: query polled calendars: %w", err)
-		}
+	if err := r.Store.PollDue(ctx, p, r.pollDue(now), add(&st.PollDue, false)); err != nil {
+		return st, fmt.Errorf("renew tick: query polled calendars: %w", err)
 	}
 	if r.Lists != nil {
-		query := r.Store.AllConnections().Where("status", "==", store.StatusActive).
-			Where("lastListSyncAt", "<", now.Add(-r.listEvery())).Select("lastListSyncAt")
-		f := add(true)
-		err := r.pages(ctx, query, "lastListSyncAt", &st, func(s *firestore.DocumentSnapshot) { st.ListDue++; f(s) })
-		if err != nil {
+		if err := r.Store.ConnectionsListDue(ctx, p, now.Add(-r.listEvery()), add(&st.ListDue, true)); err != nil {
 			return st, fmt.Errorf("renew tick: query connections: %w", err)
 		}
 	}
@@ -156,8 +103,8 @@ func (r *Renewer) Scan(ctx context.Context, now time.Time) (ScanStats, error) {
 
 // dropInactive reads the connections found only through their calendars (known active
 // false) and keeps only the active ones.
-func (r *Renewer) dropInactive(ctx context.Context, found map[connKey]bool, st *ScanStats) error {
-	var check []connKey
+func (r *Renewer) dropInactive(ctx context.Context, found map[store.ConnKey]bool, st *ScanStats) error {
+	var check []store.ConnKey
 	for k, active := range found {
 		if !active {
 			check = append(check, k)
@@ -167,7 +114,7 @@ func (r *Renewer) dropInactive(ctx context.Context, found map[connKey]bool, st *
 		chunk := check[i:min(i+300, len(check))]
 		refs := make([]*firestore.DocumentRef, len(chunk))
 		for j, k := range chunk {
-			refs[j] = r.Store.Connection(k.tenant, k.staff, k.conn)
+			refs[j] = r.Store.Connection(k.Tenant, k.Staff, k.Connection)
 		}
 		snaps, err := r.Store.GetAll(ctx, refs)
 		st.Reads += len(refs)
@@ -194,19 +141,19 @@ func (r *Renewer) dropInactive(ctx context.Context, found map[connKey]bool, st *
 }
 
 // publishAll sends one renew-channels message per connection, a bounded number at once.
-func (r *Renewer) publishAll(ctx context.Context, conns map[connKey]bool, st *ScanStats) error {
+func (r *Renewer) publishAll(ctx context.Context, conns map[store.ConnKey]bool, st *ScanStats) error {
 	workers := r.PublishWorkers
 	if workers <= 0 {
 		workers = 32
 	}
-	work := make(chan connKey)
+	work := make(chan store.ConnKey)
 	var mu sync.Mutex
 	var errs []error
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
 			for k := range work {
-				err := r.Publish(ctx, topology.RenewChannels, messages.Renew{Tenant: k.tenant, Staff: k.staff, Connection: k.conn})
+				err := r.Publish(ctx, topology.RenewChannels, messages.Renew{Tenant: k.Tenant, Staff: k.Staff, Connection: k.Connection})
 				mu.Lock()
 				if err != nil {
 					errs = append(errs, err)
@@ -240,16 +187,10 @@ const ExportStall = 5 * time.Minute
 // the booking to decide, so a second message for a booking that was exported meanwhile
 // does nothing harmful.
 func (r *Renewer) requeueExports(ctx context.Context, now time.Time, st *ScanStats) error {
-	q := r.Store.AllBookings().Where("exportState", "==", "pending").
-		Where("updatedAt", "<", now.Add(-ExportStall)).Select("updatedAt", "tenant", "staff")
 	var msgs []messages.Export
-	err := r.pages(ctx, q, "updatedAt", st, func(s *firestore.DocumentSnapshot) {
-		tenant, _ := s.DataAt("tenant")
-		staff, _ := s.DataAt("staff")
-		t, _ := tenant.(string)
-		sf, _ := staff.(string)
-		if messages.ValidID(t) && messages.ValidID(sf) {
-			msgs = append(msgs, messages.Export{Tenant: t, Staff: sf, Booking: s.Ref.ID, Op: "upsert"})
+	err := r.Store.PendingExports(ctx, r.pager(st), now.Add(-ExportStall), func(k store.BookingKey) {
+		if messages.ValidID(k.Tenant) && messages.ValidID(k.Staff) {
+			msgs = append(msgs, messages.Export{Tenant: k.Tenant, Staff: k.Staff, Booking: k.ID, Op: "upsert"})
 		}
 	})
 	if err != nil {

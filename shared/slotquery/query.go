@@ -266,7 +266,7 @@ func SlotsWithIndex(ctx context.Context, st *store.Store, idx *CalendarIndex, q 
 			if pre != nil {
 				snap = pre[i]
 			}
-			datas[i], errs[i] = loadData(ctx, plain{st.FS}, st, idx, q.Tenant, s, q.From, q.To, snap)
+			datas[i], errs[i] = loadData(ctx, st.Reader(), st, idx, q.Tenant, s, q.From, q.To, snap)
 		}()
 	}
 	wg.Wait()

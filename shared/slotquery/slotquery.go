@@ -62,7 +62,7 @@ type Data struct {
 
 // Load reads, outside any transaction, what Compute needs for staff over [from, to).
 func Load(ctx context.Context, st *store.Store, tenant, staff string, from, to time.Time) (availability.Rules, availability.Busy, []availability.Booking, int, error) {
-	d, err := LoadData(ctx, plain{st.FS}, st, tenant, staff, from, to, nil)
+	d, err := LoadData(ctx, st.Reader(), st, tenant, staff, from, to, nil)
 	if err != nil {
 		return availability.Rules{}, availability.Busy{}, nil, d.Reads, err
 	}
@@ -72,45 +72,8 @@ func Load(ctx context.Context, st *store.Store, tenant, staff string, from, to t
 // LoadTx is Load inside a transaction: every document and query it reads becomes part of
 // the transaction's read set.
 func LoadTx(ctx context.Context, tx *firestore.Transaction, st *store.Store, tenant, staff string, from, to time.Time) (Data, error) {
-	return LoadData(ctx, txReader{tx}, st, tenant, staff, from, to, nil)
+	return LoadData(ctx, st.TxReader(tx), st, tenant, staff, from, to, nil)
 }
-
-// Reader is the three kinds of reads Load makes: plain or transactional.
-type Reader interface {
-	Get(ctx context.Context, ref *firestore.DocumentRef) (*firestore.DocumentSnapshot, error)
-	GetAll(ctx context.Context, refs []*firestore.DocumentRef) ([]*firestore.DocumentSnapshot, error)
-	Query(ctx context.Context, q firestore.Query) ([]*firestore.DocumentSnapshot, error)
-}
-
-type plain struct{ fs *firestore.Client }
-
-func (p plain) Get(ctx context.Context, ref *firestore.DocumentRef) (*firestore.DocumentSnapshot, error) {
-	return ref.Get(ctx)
-}
-func (p plain) GetAll(ctx context.Context, refs []*firestore.DocumentRef) ([]*firestore.DocumentSnapshot, error) {
-	return p.fs.GetAll(ctx, refs)
-}
-func (p plain) Query(ctx context.Context, q firestore.Query) ([]*firestore.DocumentSnapshot, error) {
-	return q.Documents(ctx).GetAll()
-}
-
-type txReader struct{ tx *firestore.Transaction }
-
-func (t txReader) Get(ctx context.Context, ref *firestore.DocumentRef) (*firestore.DocumentSnapshot, error) {
-	return t.tx.Get(ref)
-}
-func (t txReader) GetAll(ctx context.Context, refs []*firestore.DocumentRef) ([]*firestore.DocumentSnapshot, error) {
-	return t.tx.GetAll(refs)
-}
-func (t txReader) Query(ctx context.Context, q firestore.Query) ([]*firestore.DocumentSnapshot, error) {
-	return t.tx.Documents(q).GetAll()
-}
-
-// PlainReader reads outside a transaction.
-func PlainReader(fs *firestore.Client) Reader { return plain{fs} }
-
-// TxReader reads inside tx.
-func TxReader(tx *firestore.Transaction) Reader { return txReader{tx} }
 
 func queryReads(n int) int { return max(n, 1) }
 
@@ -127,24 +90,23 @@ func queryReads(n int) int { return max(n, 1) }
 // sets Data.ReauthNeeded, read from the same projected query (no extra read).
 // Transactions run the reads one after the other (the transaction object is not safe for
 // concurrent use).
-func LoadData(ctx context.Context, r Reader, st *store.Store, tenant, staff string, from, to time.Time, staffSnap *firestore.DocumentSnapshot) (Data, error) {
+func LoadData(ctx context.Context, r store.Reader, st *store.Store, tenant, staff string, from, to time.Time, staffSnap *firestore.DocumentSnapshot) (Data, error) {
 	return loadData(ctx, r, st, nil, tenant, staff, from, to, staffSnap)
 }
 
-func loadData(ctx context.Context, r Reader, st *store.Store, idx *CalendarIndex, tenant, staff string, from, to time.Time, staffSnap *firestore.DocumentSnapshot) (Data, error) {
+func loadData(ctx context.Context, r store.Reader, st *store.Store, idx *CalendarIndex, tenant, staff string, from, to time.Time, staffSnap *firestore.DocumentSnapshot) (Data, error) {
 	d := Data{Staff: staff}
-	if e, ok := idx.lookup(tenant, staff); ok {
-		if _, concurrent := r.(plain); concurrent {
-			return loadWarm(ctx, r, st, tenant, staff, from, to, staffSnap, e)
-		}
+	concurrent := r.Concurrent()
+	if e, ok := idx.lookup(tenant, staff); ok && concurrent {
+		return loadWarm(ctx, r, st, tenant, staff, from, to, staffSnap, e)
 	}
-	_, concurrent := r.(plain)
 	readStaff := staffSnap == nil
 	var (
-		conns, books []*firestore.DocumentSnapshot
-		errS, errC   error
-		errB         error
-		wg           sync.WaitGroup
+		conns      []store.ConnectionStatus
+		books      []*store.Booking
+		errS, errC error
+		errB       error
+		wg         sync.WaitGroup
 	)
 	run := func(f func()) {
 		if concurrent {
@@ -159,11 +121,11 @@ func loadData(ctx context.Context, r Reader, st *store.Store, idx *CalendarIndex
 			staffSnap, errS = r.Get(ctx, st.Staff(tenant, staff))
 		})
 	}
-	run(func() { conns, errC = r.Query(ctx, st.Connections(tenant, staff).Select("status")) })
+	run(func() { conns, errC = r.ConnectionStatuses(ctx, tenant, staff) })
 	bFrom := from.Add(-Margin - maxBuffers - maxBookingSpan)
 	bTo := to.Add(Margin + maxBuffers)
 	run(func() {
-		books, errB = r.Query(ctx, st.Bookings(tenant, staff).Where("start", ">=", bFrom).Where("start", "<", bTo))
+		books, errB = r.BookingsStartingIn(ctx, tenant, staff, bFrom, bTo)
 	})
 	wg.Wait()
 	if errS != nil {
@@ -187,7 +149,7 @@ func loadData(ctx context.Context, r Reader, st *store.Store, idx *CalendarIndex
 	}
 	d.Reads += queryReads(len(conns)) + queryReads(len(books))
 	for _, c := range conns {
-		if st, _ := c.DataAt("status"); st != store.StatusActive {
+		if c.Status != store.StatusActive {
 			d.ReauthNeeded = true
 		}
 	}
@@ -202,28 +164,28 @@ func loadData(ctx context.Context, r Reader, st *store.Store, idx *CalendarIndex
 	d.Rules = *s.Availability
 
 	// Round 2: selected calendars of each connection.
-	cals := make([][]*firestore.DocumentSnapshot, len(conns))
+	cals := make([][]string, len(conns))
 	errs := make([]error, len(conns))
 	for i, c := range conns {
 		run(func() {
-			cals[i], errs[i] = r.Query(ctx, st.Calendars(tenant, staff, c.Ref.ID).Where("selected", "==", true).Select())
+			cals[i], errs[i] = r.SelectedCalendars(ctx, tenant, staff, c.ID)
 		})
 	}
 	wg.Wait()
 	var pairs []pair
 	for i, c := range conns {
 		if errs[i] != nil {
-			return d, fmt.Errorf("list calendars of %s: %w", c.Ref.ID, errs[i])
+			return d, fmt.Errorf("list calendars of %s: %w", c.ID, errs[i])
 		}
 		d.Reads += queryReads(len(cals[i]))
 		for _, cal := range cals[i] {
-			pairs = append(pairs, pair{c.Ref.ID, cal.Ref.ID})
+			pairs = append(pairs, pair{c.ID, cal})
 		}
 	}
 
 	connIDs := make([]string, len(conns))
 	for i, c := range conns {
-		connIDs[i] = c.Ref.ID
+		connIDs[i] = c.ID
 	}
 	idx.remember(tenant, staff, pairs, connIDs)
 
@@ -244,9 +206,8 @@ func loadData(ctx context.Context, r Reader, st *store.Store, idx *CalendarIndex
 		d.Busy = busy
 	}
 
-	var err error
-	d.Bookings, err = decodeBookings(books)
-	return d, err
+	d.Bookings = confirmed(books)
+	return d, nil
 }
 
 type pair struct{ conn, cal string }
@@ -263,19 +224,15 @@ func busyRefs(st *store.Store, tenant, staff string, pairs []pair, from, to time
 	return refs
 }
 
-func decodeBookings(books []*firestore.DocumentSnapshot) ([]availability.Booking, error) {
+// confirmed is the engine's view of the confirmed bookings among books.
+func confirmed(books []*store.Booking) []availability.Booking {
 	var out []availability.Booking
 	for _, b := range books {
-		var bk store.Booking
-		if err := b.DataTo(&bk); err != nil {
-			return nil, fmt.Errorf("decode booking %s: %w", b.Ref.ID, err)
+		if b.Status == store.BookingConfirmed {
+			out = append(out, availability.Booking{Start: b.Start, End: b.End})
 		}
-		if bk.Status != store.BookingConfirmed {
-			continue
-		}
-		out = append(out, availability.Booking{Start: bk.Start, End: bk.End})
 	}
-	return out, nil
+	return out
 }
 
 // loadWarm is the one-round path when the selected calendars are known: one GetAll of
@@ -285,7 +242,7 @@ func decodeBookings(books []*firestore.DocumentSnapshot) ([]availability.Booking
 // trip (two parallel RPCs would cost the slower of two waits). The months are taken with
 // the largest possible buffers, since the rules arrive in the same round (at most one
 // more month document per calendar).
-func loadWarm(ctx context.Context, r Reader, st *store.Store, tenant, staff string, from, to time.Time, staffSnap *firestore.DocumentSnapshot, e indexEntry) (Data, error) {
+func loadWarm(ctx context.Context, r store.Reader, st *store.Store, tenant, staff string, from, to time.Time, staffSnap *firestore.DocumentSnapshot, e indexEntry) (Data, error) {
 	refs := warmRefs(st, tenant, staff, e, from, to, staffSnap == nil)
 	docs, err := r.GetAll(ctx, refs)
 	if err != nil {

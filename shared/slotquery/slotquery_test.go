@@ -109,16 +109,16 @@ func TestCalendarIndexWarmPathIsEquivalent(t *testing.T) {
 	}
 	from := time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)
 	to := from.Add(14 * 24 * time.Hour)
-	cold, err := LoadData(ctx, plain{fs}, st, "t1", "s1", from, to, nil)
+	cold, err := LoadData(ctx, st.Reader(), st, "t1", "s1", from, to, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	idx := &CalendarIndex{TTL: time.Hour}
-	first, err := loadData(ctx, plain{fs}, st, idx, "t1", "s1", from, to, nil)
+	first, err := loadData(ctx, st.Reader(), st, idx, "t1", "s1", from, to, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	warm, err := loadData(ctx, plain{fs}, st, idx, "t1", "s1", from, to, nil)
+	warm, err := loadData(ctx, st.Reader(), st, idx, "t1", "s1", from, to, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestCalendarIndexWarmPathIsEquivalent(t *testing.T) {
 	if _, err := st.Calendar("t1", "s1", "g1", "c0").Set(ctx, map[string]any{"selected": false}); err != nil {
 		t.Fatal(err)
 	}
-	stale, err := loadData(ctx, plain{fs}, st, idx, "t1", "s1", from, to, nil)
+	stale, err := loadData(ctx, st.Reader(), st, idx, "t1", "s1", from, to, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestCalendarIndexWarmPathIsEquivalent(t *testing.T) {
 	}
 	clock := time.Now()
 	idx.Now = func() time.Time { return clock.Add(2 * time.Hour) } // past the TTL
-	after, err := loadData(ctx, plain{fs}, st, idx, "t1", "s1", from, to, nil)
+	after, err := loadData(ctx, st.Reader(), st, idx, "t1", "s1", from, to, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"cloud.google.com/go/firestore"
 )
@@ -13,7 +12,7 @@ const SyncModePoll = "poll"
 
 // SetPollMode puts a calendar Google cannot watch into polling mode: no channel, and
 // channelExpiry removed, so the renewal tick's channel query no longer finds it (it would
-// try events.watch again every tick); the poll query (PollDueCalendars) finds it instead.
+// try events.watch again every tick); the poll scan (PollDue) finds it instead.
 func (s *Store) SetPollMode(ctx context.Context, c CalRef) error {
 	_, err := s.Doc(c).Update(ctx, []firestore.Update{
 		{Path: "syncMode", Value: SyncModePoll}, {Path: "channel", Value: nil}, {Path: "channelExpiry", Value: firestore.Delete},
@@ -25,14 +24,6 @@ func (s *Store) SetPollMode(ctx context.Context, c CalRef) error {
 		return fmt.Errorf("set poll mode of %s: %w", c, err)
 	}
 	return nil
-}
-
-// PollDueCalendars is the collection-group query of selected calendars in polling mode
-// whose last sync is older than before, projected to lastSyncAt (the renewal tick pages
-// it, ordered by lastSyncAt). Index: calendars (selected, syncMode, lastSyncAt).
-func (s *Store) PollDueCalendars(before time.Time) firestore.Query {
-	return s.AllCalendars().Where("selected", "==", true).Where("syncMode", "==", SyncModePoll).
-		Where("lastSyncAt", "<", before).Select("lastSyncAt")
 }
 
 // IsConnectionDoc reports whether ref is a connection document
