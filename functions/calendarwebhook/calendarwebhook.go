@@ -1,7 +1,8 @@
 // Package calendarwebhook is the CalendarWebhook function. It receives Google's push
 // notifications and publishes one sync message per change (docs/design.md "Flows", Push).
 //
-// Per request: headers only (the body is never read), one Firestore read
+// Per request: headers only (the body is never read; shared/watch.ParseHeaders checks
+// them), one Firestore read
 // (channels/{X-Goog-Channel-ID}), a constant-time comparison of the SHA-256 of
 // X-Goog-Channel-Token with the stored hash, and X-Goog-Resource-ID must match the
 // channel's. `sync` → 200; `exists`/`not_exists` → one messages.Sync{reason:"push"} to
@@ -30,6 +31,7 @@ import (
 	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/store"
 	"github.com/belbo/calsync/shared/topology"
+	"github.com/belbo/calsync/shared/watch"
 )
 
 // Need lists the configuration CalendarWebhook needs.
@@ -77,7 +79,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Error(w, http.StatusMethodNotAllowed, "method_not_allowed", "notifications are POSTed")
 		return
 	}
-	n, err := ParseHeaders(r.Header)
+	n, err := watch.ParseHeaders(r.Header)
 	if err != nil {
 		jsonhttp.Error(w, http.StatusBadRequest, "invalid_notification", err.Error())
 		return
@@ -90,13 +92,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Error(w, http.StatusServiceUnavailable, "unavailable", "try again")
 		return
 	}
-	if l == nil || !TokenMatches(n.Token, l.TokenHash) || l.ResourceID == "" ||
+	if l == nil || !watch.TokenMatches(n.Token, l.TokenHash) || l.ResourceID == "" ||
 		subtle.ConstantTimeCompare([]byte(n.ResourceID), []byte(l.ResourceID)) != 1 {
 		outcome = OutcomeIgnored
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if n.State == StateSync {
+	if n.State == watch.StateSync {
 		outcome = OutcomeSync
 		w.WriteHeader(http.StatusOK)
 		return

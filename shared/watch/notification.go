@@ -1,4 +1,4 @@
-package calendarwebhook
+package watch
 
 import (
 	"crypto/sha256"
@@ -6,9 +6,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"net/http"
-
-	"github.com/belbo/calsync/shared/watch"
 )
+
+// The receiving side of a push channel: what CalendarWebhook checks in the headers of a
+// notification before its one read (docs/design.md "Flows", Push).
 
 // TokenMatches compares sha256(token) with the stored hex hash in constant time.
 func TokenMatches(token, hash string) bool {
@@ -37,7 +38,9 @@ var ErrHeaders = errors.New("bad notification headers")
 
 const maxHeader = 512
 
-// ParseHeaders validates a push notification's headers. It never panics.
+// ParseHeaders validates a push notification's headers: a channel id of the shape
+// NewChannelID makes, a known resource state, a printable resource id and a token of
+// bounded length. It never panics.
 func ParseHeaders(h http.Header) (Notification, error) {
 	n := Notification{
 		ChannelID:  h.Get("X-Goog-Channel-Id"),
@@ -45,7 +48,7 @@ func ParseHeaders(h http.Header) (Notification, error) {
 		ResourceID: h.Get("X-Goog-Resource-Id"),
 		State:      h.Get("X-Goog-Resource-State"),
 	}
-	if !validChannelID(n.ChannelID) {
+	if !ValidChannelID(n.ChannelID) {
 		return Notification{}, errors.Join(ErrHeaders, errors.New("X-Goog-Channel-ID is not a channel id this product creates"))
 	}
 	switch n.State {
@@ -61,9 +64,6 @@ func ParseHeaders(h http.Header) (Notification, error) {
 	}
 	return n, nil
 }
-
-// validChannelID accepts only ids of the shape the product creates (watch.NewChannelID).
-func validChannelID(s string) bool { return watch.ValidChannelID(s) }
 
 func printable(s string) bool {
 	for i := 0; i < len(s); i++ {
