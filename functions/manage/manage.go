@@ -1,23 +1,21 @@
 // Package manage is the Manage function: the private management API the booking
 // product's backend calls (deployed: IAM-only invocation; locally: a bearer key). It is an
-// adapter — decode, call a shared service, encode — and owns no business rules.
+// adapter: the route table, the key check and the path-id check are here; each route is
+// served by shared/manageapi (decode, one call into a shared service, encode), and no
+// business rule lives in either.
 package manage
 
 import (
 	"crypto/subtle"
-	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
-	"github.com/belbo/calsync/shared/connect"
-	"github.com/belbo/calsync/shared/httperr"
 	"github.com/belbo/calsync/shared/jsonhttp"
+	"github.com/belbo/calsync/shared/manageapi"
 	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/platform"
-	"github.com/belbo/calsync/shared/store"
 )
 
 // Need lists the configuration Manage needs.
@@ -25,54 +23,50 @@ var Need = []string{"OAUTH_CLIENT_ID", "OAUTH_REDIRECT_URL", "WEBHOOK_URL", "ALL
 
 func init() { functions.HTTP("Manage", platform.LazyHTTP("Manage", Need, New)) }
 
-type api struct {
-	p *platform.Platform
-}
-
 // New builds the Manage handler.
 func New(p *platform.Platform) (http.Handler, error) {
-	a := &api{p: p}
-	mux := http.NewServeMux()
-	base := "/v1/tenants/{tenant}/staff/{staff}"
+	c := manageapi.New(p)
+	tenant := "/v1/tenants/{tenant}"
+	staff := tenant + "/staff/{staff}"
 	routes := map[string]http.HandlerFunc{
-		"POST " + base + "/connections":                       a.startConnection,
-		"GET " + base + "/connections":                        a.listConnections,
-		"PATCH " + base + "/connections/{conn}":               a.patchConnection,
-		"DELETE " + base + "/connections/{conn}":              a.disconnect,
-		"GET " + base + "/connections/{conn}/calendars":       a.listCalendars,
-		"PUT " + base + "/connections/{conn}/calendars/{cal}": a.selectCalendar,
-		"GET " + base + "/events":                             a.listEvents,
-		"GET " + base + "/availability":                       a.getAvailability,
-		"PUT " + base + "/availability":                       a.putAvailability,
-		"GET " + base + "/bookings":                           a.listBookings,
-		"POST " + base + "/bookings":                          a.createBooking,
-		"DELETE " + base + "/bookings/{booking}":              a.cancelBooking,
-		"POST " + base + "/connections/{conn}/resync":         a.resync,
+		"POST " + staff + "/connections":                       c.StartConnection,
+		"GET " + staff + "/connections":                        c.ListConnections,
+		"PATCH " + staff + "/connections/{conn}":               c.PatchConnection,
+		"DELETE " + staff + "/connections/{conn}":              c.Disconnect,
+		"GET " + staff + "/connections/{conn}/calendars":       c.ListCalendars,
+		"PUT " + staff + "/connections/{conn}/calendars/{cal}": c.SelectCalendar,
+		"POST " + staff + "/connections/{conn}/resync":         c.Resync,
+		"GET " + staff + "/events":                             c.ListEvents,
+		"GET " + staff + "/availability":                       c.GetAvailability,
+		"PUT " + staff + "/availability":                       c.PutAvailability,
+		"GET " + staff + "/bookings":                           c.ListBookings,
+		"POST " + staff + "/bookings":                          c.CreateBooking,
+		"DELETE " + staff + "/bookings/{booking}":              c.CancelBooking,
+		"GET " + tenant + "/settings":                          c.GetSettings,
+		"PATCH " + tenant + "/settings":                        c.PatchSettings,
+		"GET " + tenant + "/services":                          c.ListServices,
+		"PUT " + tenant + "/services/{service}":                c.PutService,
+		"DELETE " + tenant + "/services/{service}":             c.DeleteService,
+		"POST " + tenant + "/erasure/customers":                c.EraseCustomer,
+		"DELETE " + staff:                                      c.EraseStaff,
+		"DELETE " + tenant:                                     c.EraseTenant,
 	}
-	tenantBase := "/v1/tenants/{tenant}"
-	routes["GET "+tenantBase+"/settings"] = a.getSettings
-	routes["PATCH "+tenantBase+"/settings"] = a.patchSettings
-	routes["POST "+tenantBase+"/erasure/customers"] = a.eraseCustomer
-	routes["DELETE "+base] = a.eraseStaff
-	routes["DELETE "+tenantBase] = a.eraseTenant
-	a.serviceRoutes(routes)
+	mux := http.NewServeMux()
 	for pattern, h := range routes {
-		mux.Handle(pattern, a.scoped(h))
+		mux.Handle(pattern, scoped(h))
 	}
-	return a.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return auth(p.Env.ManageAPIKey, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern == "" {
 			jsonhttp.Error(w, http.StatusNotFound, "not_found", "no such route or method")
 			return
 		}
 		mux.ServeHTTP(w, r) // sets the path values
-
 	})), nil
 }
 
 // auth checks the local bearer key. Deployed, MANAGE_API_KEY is unset and Cloud Run's IAM
 // has already admitted only the backend's service account.
-func (a *api) auth(h http.Handler) http.Handler {
-	key := a.p.Env.ManageAPIKey
+func auth(key string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if key != "" {
 			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -87,7 +81,7 @@ func (a *api) auth(h http.Handler) http.Handler {
 
 // scoped validates every id in the path before a handler sees it, so no handler can be
 // tricked into a path outside its tenant and staff member.
-func (a *api) scoped(h http.HandlerFunc) http.Handler {
+func scoped(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		for _, name := range []string{"tenant", "staff", "conn", "booking"} {
 			if v := r.PathValue(name); v != "" && !messages.ValidID(v) || name == "tenant" && v == "" {
@@ -101,53 +95,4 @@ func (a *api) scoped(h http.HandlerFunc) http.Handler {
 		}
 		h(w, r)
 	})
-}
-
-func (a *api) connect() *connect.Service { return connect.New(a.p) }
-
-func (a *api) now(w http.ResponseWriter, r *http.Request) (time.Time, bool) {
-	return httperr.Now(w, r, a.p.Now)
-}
-
-// decodeNow decodes a small JSON body (at most 4 KiB) into v and reads the clock,
-// answering on failure.
-func (a *api) decodeNow(w http.ResponseWriter, r *http.Request, v any) (time.Time, bool) {
-	if err := jsonhttp.Decode(w, r, 4<<10, v); err != nil {
-		jsonhttp.Fail(w, err)
-		return time.Time{}, false
-	}
-	return a.now(w, r)
-}
-
-// connection loads the path's connection, answering 404 when it is not this staff
-// member's (tenant isolation: the path is the only way in).
-func (a *api) connection(w http.ResponseWriter, r *http.Request) (*store.Connection, bool) {
-	c, err := a.p.Store.GetConnection(r.Context(), r.PathValue("tenant"), r.PathValue("staff"), r.PathValue("conn"))
-	if errors.Is(err, store.ErrNotFound) {
-		jsonhttp.Error(w, http.StatusNotFound, "connection_not_found", "no such connection for this staff member")
-		return nil, false
-	}
-	if err != nil {
-		a.fail(w, r, err)
-		return nil, false
-	}
-	return c, true
-}
-
-// connectionNow loads the path's connection and reads the clock, answering on failure.
-func (a *api) connectionNow(w http.ResponseWriter, r *http.Request) (*store.Connection, time.Time, bool) {
-	c, ok := a.connection(w, r)
-	if !ok {
-		return nil, time.Time{}, false
-	}
-	now, ok := a.now(w, r)
-	return c, now, ok
-}
-
-func (a *api) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var p *jsonhttp.Problem
-	if !errors.As(err, &p) {
-		a.p.Log.ErrorContext(r.Context(), "manage: request failed", "path", r.URL.Path, "error", err.Error())
-	}
-	jsonhttp.Fail(w, err)
 }

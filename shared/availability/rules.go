@@ -106,6 +106,29 @@ func Default() Rules {
 	}
 }
 
+// Normalized returns the rules with every key present, as they are stored and answered:
+// all seven weekdays, and empty lists rather than null (weekly ranges, overrides, an
+// override's ranges). Other weekday keys are dropped.
+func (r Rules) Normalized() Rules {
+	weekly := make(map[string][]Range, 7)
+	for _, d := range Weekdays {
+		weekly[d] = r.Weekly[d]
+		if weekly[d] == nil {
+			weekly[d] = []Range{}
+		}
+	}
+	r.Weekly = weekly
+	if r.Overrides == nil {
+		r.Overrides = []Override{}
+	}
+	for i := range r.Overrides {
+		if r.Overrides[i].Ranges == nil {
+			r.Overrides[i].Ranges = []Range{}
+		}
+	}
+	return r
+}
+
 // Validate checks the rules and returns a *ValidationError for the first problem found
 // (fields are checked in a fixed order, so the answer is deterministic).
 func (r Rules) Validate() error {

@@ -31,6 +31,24 @@ func TestDefaultIsValid(t *testing.T) {
 	}
 }
 
+// Normalized fills in every key with an empty list, so the JSON has no null.
+func TestNormalized(t *testing.T) {
+	t.Parallel()
+	r := Rules{TimeZone: "UTC", Weekly: map[string][]Range{"mon": {{Start: "09:00", End: "10:00"}}}, Overrides: []Override{{Date: "2026-03-02"}}}
+	b, err := json.Marshal(r.Normalized())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{`"mon":[{"start":"09:00","end":"10:00"}]`, `"sun":[]`, `"ranges":[]`} {
+		if !strings.Contains(string(b), k) {
+			t.Errorf("JSON %s lacks %s", b, k)
+		}
+	}
+	if b, _ := json.Marshal(Rules{}.Normalized()); strings.Contains(string(b), "null") {
+		t.Errorf("empty rules: %s", b)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

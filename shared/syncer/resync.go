@@ -3,8 +3,10 @@ package syncer
 import (
 	"context"
 	"errors"
+	"log/slog"
 
 	"github.com/belbo/calsync/shared/health"
+	"github.com/belbo/calsync/shared/logging"
 	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/store"
 	"github.com/belbo/calsync/shared/topology"
@@ -17,10 +19,13 @@ var (
 	ErrNotSelected        = errors.New("only selected calendars are synced; select it first")
 )
 
+// EventResync is logged (with the context's logger) for every accepted resync request.
+const EventResync = "manage.resync"
+
 // Resync asks for the connection's selected calendars (or the one Google calendar id
 // names) to be synced now: one calendar-sync message each, reason "safety", or "full"
 // (drop the sync token, list everything). It returns how many were published and the
-// reason. Safe to call twice: the syncer serialises per calendar.
+// reason, and logs EventResync. Safe to call twice: the syncer serialises per calendar.
 func Resync(ctx context.Context, st *store.Store, publish messages.Publisher, c *store.Connection, calendarID string, full bool) (int, string, error) {
 	if c.Status != store.StatusActive {
 		return 0, "", ErrConnectionInactive
@@ -55,5 +60,8 @@ func Resync(ctx context.Context, st *store.Store, publish messages.Publisher, c 
 	if full {
 		reason = health.ReasonFullSync
 	}
+	logging.Event(ctx, logging.FromContext(ctx), EventResync,
+		slog.String("tenant", c.Tenant), slog.String("staff", c.Staff), slog.String("connection", c.ID),
+		slog.String("reason", reason), slog.Int("published", len(msgs)), slog.String("outcome", "ok"))
 	return len(msgs), reason, nil
 }

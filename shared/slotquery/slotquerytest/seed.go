@@ -45,7 +45,7 @@ func SeedBusy(t testing.TB, st *store.Store, nEvents int) {
 		}
 		docs[id][fmt.Sprintf("e%d", i)] = store.BusyItem{Start: s, End: s.Add(30 * time.Minute)}
 	}
-	bw := st.FS.BulkWriter(ctx)
+	bw := st.BulkWriter(ctx)
 	var jobs []*firestore.BulkWriterJob
 	for id, items := range docs {
 		j, err := bw.Set(st.Busy("t1", "s1").Doc(id), store.BusyMonth{Month: id[len(id)-7:], Items: items})

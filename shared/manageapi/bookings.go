@@ -1,18 +1,18 @@
-package manage
+package manageapi
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"time"
 
 	"github.com/belbo/calsync/shared/booking"
-	"github.com/belbo/calsync/shared/httperr"
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/store"
 )
 
-func (a *api) bookings() *booking.Service {
-	return &booking.Service{Store: a.p.Store, Publish: a.p.Publish}
+func (c *Controller) bookings() *booking.Service {
+	return &booking.Service{Store: c.p.Store, Publish: c.p.Publish}
 }
 
 type bookingJSON struct {
@@ -37,16 +37,22 @@ func toJSON(b *store.Booking) bookingJSON {
 	}
 }
 
-func (a *api) listBookings(w http.ResponseWriter, r *http.Request) {
+// ListBookings: GET …/bookings?from=&to= → the bookings (any status) starting in
+// [from, to), by start (booking.Service.List).
+func (c *Controller) ListBookings(w http.ResponseWriter, r *http.Request) {
 	from, err1 := time.Parse(time.RFC3339, r.URL.Query().Get("from"))
 	to, err2 := time.Parse(time.RFC3339, r.URL.Query().Get("to"))
-	if err1 != nil || err2 != nil || !to.After(from) || to.Sub(from) > 366*24*time.Hour {
+	var list []*store.Booking
+	err := booking.ErrInvalidRange // an instant that does not parse
+	if err1 == nil && err2 == nil {
+		list, err = c.bookings().List(r.Context(), r.PathValue("tenant"), r.PathValue("staff"), from, to)
+	}
+	switch {
+	case errors.Is(err, booking.ErrInvalidRange):
 		jsonhttp.Error(w, http.StatusBadRequest, "invalid_range", "from and to must be RFC 3339 instants, from < to, at most 366 days apart")
 		return
-	}
-	list, err := a.bookings().List(r.Context(), r.PathValue("tenant"), r.PathValue("staff"), from, to)
-	if err != nil {
-		a.fail(w, r, err)
+	case err != nil:
+		c.fail(w, r, err)
 		return
 	}
 	out := make([]bookingJSON, len(list))
@@ -57,10 +63,10 @@ func (a *api) listBookings(w http.ResponseWriter, r *http.Request) {
 	jsonhttp.Write(w, http.StatusOK, map[string]any{"bookings": out})
 }
 
-// createBooking is a staff-created appointment: the Book body, with tenant and staff
+// CreateBooking is a staff-created appointment: the Book body, with tenant and staff
 // taken from the path (if the body names them they must match). It skips minimum notice
 // and the booking horizon, nothing else (docs/booking.md).
-func (a *api) createBooking(w http.ResponseWriter, r *http.Request) {
+func (c *Controller) CreateBooking(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, booking.MaxBody))
 	if err != nil {
 		jsonhttp.Error(w, http.StatusRequestEntityTooLarge, "body_too_large", "request body exceeds 8 KiB")
@@ -68,7 +74,7 @@ func (a *api) createBooking(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := booking.DecodeRequest(body)
 	if err != nil {
-		a.domainError(w, r, err)
+		c.domainError(w, r, err)
 		return
 	}
 	tenant, staff := r.PathValue("tenant"), r.PathValue("staff")
@@ -79,39 +85,34 @@ func (a *api) createBooking(w http.ResponseWriter, r *http.Request) {
 	req.Tenant, req.Staff = tenant, staff
 	in, err := req.Validate()
 	if err != nil {
-		a.domainError(w, r, err)
+		c.domainError(w, r, err)
 		return
 	}
-	now, ok := a.now(w, r)
+	now, ok := c.now(w, r)
 	if !ok {
 		return
 	}
-	c, err := a.bookings().CreateByStaff(r.Context(), in, now)
+	created, err := c.bookings().CreateByStaff(r.Context(), in, now)
 	if err != nil {
-		a.domainError(w, r, err)
+		c.domainError(w, r, err)
 		return
 	}
-	b := c.Booking
+	b := created.Booking
 	jsonhttp.Write(w, http.StatusCreated, map[string]string{
-		"id": b.ID, "start": b.Start.In(c.Zone).Format(time.RFC3339), "end": b.End.In(c.Zone).Format(time.RFC3339),
-		"staff": b.Staff, "cancelToken": c.CancelToken,
+		"id": b.ID, "start": b.Start.In(created.Zone).Format(time.RFC3339), "end": b.End.In(created.Zone).Format(time.RFC3339),
+		"staff": b.Staff, "cancelToken": created.CancelToken,
 	})
 }
 
-func (a *api) domainError(w http.ResponseWriter, r *http.Request, err error) {
-	if !httperr.Write(w, err) {
-		a.fail(w, r, err)
-	}
-}
-
-func (a *api) cancelBooking(w http.ResponseWriter, r *http.Request) {
-	now, ok := a.now(w, r)
+// CancelBooking: DELETE …/bookings/{booking} → 204 (also for one already cancelled).
+func (c *Controller) CancelBooking(w http.ResponseWriter, r *http.Request) {
+	now, ok := c.now(w, r)
 	if !ok {
 		return
 	}
-	err := a.bookings().CancelByStaff(r.Context(), r.PathValue("tenant"), r.PathValue("staff"), r.PathValue("booking"), now)
+	err := c.bookings().CancelByStaff(r.Context(), r.PathValue("tenant"), r.PathValue("staff"), r.PathValue("booking"), now)
 	if err != nil {
-		a.domainError(w, r, err)
+		c.domainError(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -1,4 +1,4 @@
-package manage
+package manageapi
 
 import (
 	"errors"
@@ -9,10 +9,10 @@ import (
 	"github.com/belbo/calsync/shared/jsonhttp"
 )
 
-// listEvents: GET …/events?from=&to=&pageToken= — the events of the staff member's
+// ListEvents: GET …/events?from=&to=&pageToken= — the events of the staff member's
 // selected calendars of active connections overlapping [from, to), sorted by start
 // (shared/events).
-func (a *api) listEvents(w http.ResponseWriter, r *http.Request) {
+func (c *Controller) ListEvents(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	from, err1 := time.Parse(time.RFC3339, q.Get("from"))
 	to, err2 := time.Parse(time.RFC3339, q.Get("to"))
@@ -20,7 +20,7 @@ func (a *api) listEvents(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Error(w, http.StatusBadRequest, "invalid_range", "from and to are required RFC 3339 instants")
 		return
 	}
-	page, err := events.List(r.Context(), a.p.Store, r.PathValue("tenant"), r.PathValue("staff"), from, to, q.Get("pageToken"))
+	page, err := events.List(r.Context(), c.p.Store, r.PathValue("tenant"), r.PathValue("staff"), from, to, q.Get("pageToken"))
 	switch {
 	case errors.Is(err, events.ErrInvalidRange):
 		jsonhttp.Error(w, http.StatusBadRequest, "invalid_range", err.Error())
@@ -29,7 +29,7 @@ func (a *api) listEvents(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Error(w, http.StatusBadRequest, "invalid_page_token", err.Error())
 		return
 	case err != nil:
-		a.fail(w, r, err)
+		c.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -1,4 +1,4 @@
-package manage
+package manageapi
 
 import (
 	"errors"
@@ -7,7 +7,6 @@ import (
 
 	"github.com/belbo/calsync/shared/connect"
 	"github.com/belbo/calsync/shared/jsonhttp"
-	"github.com/belbo/calsync/shared/store"
 )
 
 type connectionJSON struct {
@@ -21,65 +20,60 @@ type connectionJSON struct {
 	DeleteAfter *time.Time `json:"deleteAfter,omitempty"`
 }
 
-func (a *api) startConnection(w http.ResponseWriter, r *http.Request) {
+// listedJSON is one entry of GET …/connections; health is left out (not null) when the
+// connection's calendars could not be read.
+func listedJSON(l connect.Listed) connectionJSON {
+	cj := connectionJSON{ID: l.ID, Email: l.Email, Status: l.Status, PictureURL: l.Picture, WriteCalendarID: l.WriteCalendarID, DeleteAfter: l.DeleteAfter}
+	if l.Health != nil {
+		cj.Health = l.Health
+	}
+	return cj
+}
+
+// StartConnection: POST …/connections {"returnUrl"} → 201 {"authUrl", "connectId"}.
+func (c *Controller) StartConnection(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		ReturnURL string `json:"returnUrl"`
 	}
-	now, ok := a.decodeNow(w, r, &body)
+	now, ok := c.decodeNow(w, r, &body)
 	if !ok {
 		return
 	}
-	started, err := a.connect().Start(r.Context(), r.PathValue("tenant"), r.PathValue("staff"), body.ReturnURL, now)
+	started, err := c.connect().Start(r.Context(), r.PathValue("tenant"), r.PathValue("staff"), body.ReturnURL, now)
 	if errors.Is(err, connect.ErrReturnURL) {
 		jsonhttp.Error(w, http.StatusBadRequest, "return_url_not_allowed", "returnUrl is not on the allow-list (ALLOWED_RETURN_URLS)")
 		return
 	}
 	if err != nil {
-		a.fail(w, r, err)
+		c.fail(w, r, err)
 		return
 	}
 	jsonhttp.Write(w, http.StatusCreated, map[string]string{"authUrl": started.AuthURL, "connectId": started.ConnectID})
 }
 
-func (a *api) listConnections(w http.ResponseWriter, r *http.Request) {
-	now, ok := a.now(w, r)
+// ListConnections: GET …/connections → the staff member's connections with picture,
+// health and deletion date (connect.Service.List).
+func (c *Controller) ListConnections(w http.ResponseWriter, r *http.Request) {
+	now, ok := c.now(w, r)
 	if !ok {
 		return
 	}
-	conns, err := a.p.Store.ListConnections(r.Context(), r.PathValue("tenant"), r.PathValue("staff"))
+	list, err := c.connect().List(r.Context(), r.PathValue("tenant"), r.PathValue("staff"), now)
 	if err != nil {
-		a.fail(w, r, err)
+		c.fail(w, r, err)
 		return
 	}
-	settings, err := a.p.Store.TenantSettings(r.Context(), r.PathValue("tenant"))
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	svc := a.connect()
-	out := make([]connectionJSON, 0, len(conns))
-	for _, c := range conns {
-		pic := svc.Picture(r.Context(), c, now) // may turn c reauth_required
-		h := a.health(r, c, now)
-		if h != nil {
-			h.ApplySlotsPolicy(settings.SlotsWhenReauthNeeded)
-		}
-		var hv any
-		if h != nil {
-			hv = h
-		}
-		cj := connectionJSON{ID: c.ID, Email: c.Email, Status: c.Status, PictureURL: pic, WriteCalendarID: c.WriteCalendarID, Health: hv}
-		if c.Status == store.StatusReauthRequired {
-			at := settings.Retention.ReauthDeleteAt(c.StatusChangedAt).UTC()
-			cj.DeleteAfter = &at
-		}
-		out = append(out, cj)
+	out := make([]connectionJSON, 0, len(list))
+	for _, l := range list {
+		out = append(out, listedJSON(l))
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	jsonhttp.Write(w, http.StatusOK, map[string]any{"connections": out})
 }
 
-func (a *api) patchConnection(w http.ResponseWriter, r *http.Request) {
+// PatchConnection: PATCH …/connections/{conn} {"writeCalendarId"} sets the calendar
+// bookings are written to.
+func (c *Controller) PatchConnection(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		WriteCalendarID string `json:"writeCalendarId"`
 	}
@@ -91,11 +85,11 @@ func (a *api) patchConnection(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Error(w, http.StatusBadRequest, "invalid_write_calendar", "writeCalendarId is required")
 		return
 	}
-	c, now, ok := a.connectionNow(w, r)
+	conn, now, ok := c.connectionNow(w, r)
 	if !ok {
 		return
 	}
-	switch err := a.connect().SetWriteCalendar(r.Context(), c, body.WriteCalendarID, now); {
+	switch err := c.connect().SetWriteCalendar(r.Context(), conn, body.WriteCalendarID, now); {
 	case errors.Is(err, connect.ErrNoCalendar):
 		jsonhttp.Error(w, http.StatusNotFound, "calendar_not_found", "the connection has no such calendar")
 		return
@@ -103,19 +97,20 @@ func (a *api) patchConnection(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Error(w, http.StatusUnprocessableEntity, "calendar_not_writable", "the account may not write to this calendar")
 		return
 	case err != nil:
-		a.fail(w, r, err)
+		c.fail(w, r, err)
 		return
 	}
-	jsonhttp.Write(w, http.StatusOK, connectionJSON{ID: c.ID, Email: c.Email, Status: c.Status, WriteCalendarID: c.WriteCalendarID})
+	jsonhttp.Write(w, http.StatusOK, connectionJSON{ID: conn.ID, Email: conn.Email, Status: conn.Status, WriteCalendarID: conn.WriteCalendarID})
 }
 
-func (a *api) disconnect(w http.ResponseWriter, r *http.Request) {
-	c, ok := a.connection(w, r)
+// Disconnect: DELETE …/connections/{conn} → 204.
+func (c *Controller) Disconnect(w http.ResponseWriter, r *http.Request) {
+	conn, ok := c.connection(w, r)
 	if !ok {
 		return
 	}
-	if err := a.connect().Disconnect(r.Context(), c); err != nil {
-		a.fail(w, r, err)
+	if err := c.connect().Disconnect(r.Context(), conn); err != nil {
+		c.fail(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

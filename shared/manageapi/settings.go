@@ -1,4 +1,4 @@
-package manage
+package manageapi
 
 import (
 	"errors"
@@ -12,27 +12,31 @@ import (
 // maxSettingsBody bounds a settings patch (the whole settings object is < 1 KiB).
 const maxSettingsBody = 16 << 10
 
-func (a *api) getSettings(w http.ResponseWriter, r *http.Request) {
-	s, err := a.p.Store.TenantSettings(r.Context(), r.PathValue("tenant"))
+// GetSettings: GET /v1/tenants/{tenant}/settings → the tenant's settings (defaults until
+// written).
+func (c *Controller) GetSettings(w http.ResponseWriter, r *http.Request) {
+	s, err := c.p.Store.TenantSettings(r.Context(), r.PathValue("tenant"))
 	if err != nil {
-		a.fail(w, r, err)
+		c.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	jsonhttp.Write(w, http.StatusOK, s)
 }
 
-func (a *api) patchSettings(w http.ResponseWriter, r *http.Request) {
+// PatchSettings: PATCH …/settings with a JSON merge patch → the settings after it; an
+// invalid result is 400 invalid_settings naming the field and changes nothing.
+func (c *Controller) PatchSettings(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxSettingsBody))
 	if err != nil {
 		jsonhttp.Error(w, http.StatusRequestEntityTooLarge, "body_too_large", "request body exceeds 16 KiB")
 		return
 	}
-	now, ok := a.now(w, r)
+	now, ok := c.now(w, r)
 	if !ok {
 		return
 	}
-	s, err := a.p.Store.PatchTenantSettings(r.Context(), r.PathValue("tenant"), body, now)
+	s, err := c.p.Store.PatchTenantSettings(r.Context(), r.PathValue("tenant"), body, now)
 	var ve *tenant.ValidationError
 	switch {
 	case errors.As(err, &ve):
@@ -40,21 +44,8 @@ func (a *api) patchSettings(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, tenant.ErrPatch):
 		jsonhttp.Error(w, http.StatusBadRequest, "invalid_json", err.Error())
 	case err != nil:
-		a.fail(w, r, err)
+		c.fail(w, r, err)
 	default:
 		jsonhttp.Write(w, http.StatusOK, s)
 	}
-}
-
-// writeFieldError is a 400 whose error names the offending field.
-func writeFieldError(w http.ResponseWriter, code, field, message string) {
-	var body struct {
-		Error struct {
-			Code    string `json:"code"`
-			Message string `json:"message"`
-			Field   string `json:"field"`
-		} `json:"error"`
-	}
-	body.Error.Code, body.Error.Message, body.Error.Field = code, message, field
-	jsonhttp.Write(w, http.StatusBadRequest, body)
 }

@@ -1,4 +1,4 @@
-package manage
+package manageapi
 
 import (
 	"errors"
@@ -26,14 +26,16 @@ func calJSON(c *store.Calendar) calendarJSON {
 	return calendarJSON{ID: c.GoogleID, Name: c.Name, Color: c.Color, Selected: c.Selected, Primary: c.Primary, Writable: c.AccessRole == "owner" || c.AccessRole == "writer", AccessRole: c.AccessRole, Hidden: c.Hidden}
 }
 
-func (a *api) listCalendars(w http.ResponseWriter, r *http.Request) {
-	c, now, ok := a.connectionNow(w, r)
+// ListCalendars: GET …/connections/{conn}/calendars → the account's calendars, refreshed
+// from Google when they are old ("fresh" says whether they were).
+func (c *Controller) ListCalendars(w http.ResponseWriter, r *http.Request) {
+	conn, now, ok := c.connectionNow(w, r)
 	if !ok {
 		return
 	}
-	cals, fresh, err := a.connect().Calendars(r.Context(), c, now)
+	cals, fresh, err := c.connect().Calendars(r.Context(), conn, now)
 	if err != nil {
-		a.fail(w, r, err)
+		c.fail(w, r, err)
 		return
 	}
 	out := make([]calendarJSON, 0, len(cals))
@@ -44,7 +46,8 @@ func (a *api) listCalendars(w http.ResponseWriter, r *http.Request) {
 	jsonhttp.Write(w, http.StatusOK, map[string]any{"calendars": out, "fresh": fresh})
 }
 
-func (a *api) selectCalendar(w http.ResponseWriter, r *http.Request) {
+// SelectCalendar: PUT …/connections/{conn}/calendars/{cal} {"selected": bool}.
+func (c *Controller) SelectCalendar(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Selected *bool `json:"selected"`
 	}
@@ -56,11 +59,11 @@ func (a *api) selectCalendar(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Error(w, http.StatusBadRequest, "invalid_request", `body must be {"selected": true|false}`)
 		return
 	}
-	c, now, ok := a.connectionNow(w, r)
+	conn, now, ok := c.connectionNow(w, r)
 	if !ok {
 		return
 	}
-	cal, err := a.connect().Select(r.Context(), c, r.PathValue("cal"), *body.Selected, now)
+	cal, err := c.connect().Select(r.Context(), conn, r.PathValue("cal"), *body.Selected, now)
 	switch {
 	case errors.Is(err, connect.ErrNoCalendar):
 		jsonhttp.Error(w, http.StatusNotFound, "calendar_not_found", "the connection has no such calendar")
@@ -69,7 +72,7 @@ func (a *api) selectCalendar(w http.ResponseWriter, r *http.Request) {
 		jsonhttp.Error(w, http.StatusConflict, "connection_inactive", "the connection needs to be reconnected first")
 		return
 	case err != nil:
-		a.fail(w, r, err)
+		c.fail(w, r, err)
 		return
 	}
 	jsonhttp.Write(w, http.StatusOK, calJSON(cal))
