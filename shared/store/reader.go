@@ -109,14 +109,5 @@ func (s *Store) bookingsStartingIn(tenant, staff string, from, to time.Time) fir
 
 // decodeBookings decodes booking documents, each with its id.
 func decodeBookings(snaps []*firestore.DocumentSnapshot) ([]*Booking, error) {
-	out := make([]*Booking, 0, len(snaps))
-	for _, sn := range snaps {
-		var b Booking
-		if err := sn.DataTo(&b); err != nil {
-			return nil, fmt.Errorf("decode booking %s: %w", sn.Ref.ID, err)
-		}
-		b.ID = sn.Ref.ID
-		out = append(out, &b)
-	}
-	return out, nil
+	return decodeAll(snaps, "booking", func(b *Booking, id string) { b.ID = id })
 }

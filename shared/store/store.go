@@ -130,14 +130,20 @@ func (s *Store) ListConnections(ctx context.Context, tenant, staff string) ([]*C
 
 // decodeConnections decodes connection documents, each with its id.
 func decodeConnections(snaps []*firestore.DocumentSnapshot) ([]*Connection, error) {
-	out := make([]*Connection, 0, len(snaps))
+	return decodeAll(snaps, "connection", func(c *Connection, id string) { c.ID = id })
+}
+
+// decodeAll decodes every document into a new T and hands it its document id; what
+// names the kind of document in the error.
+func decodeAll[T any](snaps []*firestore.DocumentSnapshot, what string, withID func(*T, string)) ([]*T, error) {
+	out := make([]*T, 0, len(snaps))
 	for _, snap := range snaps {
-		var c Connection
-		if err := snap.DataTo(&c); err != nil {
-			return nil, fmt.Errorf("decode connection %s: %w", snap.Ref.ID, err)
+		v := new(T)
+		if err := snap.DataTo(v); err != nil {
+			return nil, fmt.Errorf("decode %s %s: %w", what, snap.Ref.ID, err)
 		}
-		c.ID = snap.Ref.ID
-		out = append(out, &c)
+		withID(v, snap.Ref.ID)
+		out = append(out, v)
 	}
 	return out, nil
 }
