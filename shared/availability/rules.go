@@ -156,9 +156,9 @@ type compiled struct {
 
 var locCache sync.Map // zone name → *time.Location
 
-// loadLocation loads an IANA zone once per process (time.LoadLocation reads and
+// LoadLocation loads an IANA zone once per process (time.LoadLocation reads and
 // parses a file on every call).
-func loadLocation(name string) (*time.Location, error) {
+func LoadLocation(name string) (*time.Location, error) {
 	if l, ok := locCache.Load(name); ok {
 		return l.(*time.Location), nil
 	}
@@ -178,7 +178,7 @@ func compile(r Rules) (*compiled, *ValidationError) {
 	if r.TimeZone == "Local" || strings.TrimSpace(r.TimeZone) != r.TimeZone {
 		return nil, invalid("timeZone", "%q is not an IANA time zone", r.TimeZone)
 	}
-	loc, err := loadLocation(r.TimeZone)
+	loc, err := LoadLocation(r.TimeZone)
 	if err != nil {
 		return nil, invalid("timeZone", "%q is not a known IANA time zone", r.TimeZone)
 	}

@@ -186,22 +186,12 @@ func ParseQuery(v url.Values) (Query, error) {
 	return q, nil
 }
 
-var zones sync.Map
-
 // LoadZone loads an IANA zone (cached); "Local" and names with spaces are refused.
 func LoadZone(name string) (*time.Location, error) {
 	if name == "" || name == "Local" || len(name) > 64 || strings.TrimSpace(name) != name {
 		return nil, fmt.Errorf("not an IANA zone: %q", name)
 	}
-	if l, ok := zones.Load(name); ok {
-		return l.(*time.Location), nil
-	}
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, err
-	}
-	zones.Store(name, l)
-	return l, nil
+	return availability.LoadLocation(name)
 }
 
 // Slot is one entry of the Slots answer: instants and the staff id, nothing else.
