@@ -26,7 +26,7 @@ run() {
     failed=1
   fi
 }
-run -- go test -count=1 -run '^$' -bench . -benchtime "${BENCHTIME:-1s}" -timeout 30m ./shared/availability/ ./shared/tokencrypt/ ./functions/calendarwebhook/
+run -- go test -count=1 -run '^$' -bench . -benchtime "${BENCHTIME:-1s}" -timeout 30m ./shared/availability/ ./shared/tokencrypt/ ./shared/slotsvc/ ./functions/calendarwebhook/
 run -- go test -count=1 -run '^$' -bench . -benchtime 1x -timeout 30m ./shared/syncer/ ./shared/slotquery/ ./shared/renewal/
 run -- go test -count=1 -run '^$' -bench . -benchtime 1x -timeout 40m ./scripts/localstack/
 run RENEW_SIM_CHANNELS=${RENEW_SIM_CHANNELS:-10000} -- go test -count=1 -timeout 30m -run TestRenewSimulation -v ./scripts/localstack/
