@@ -131,10 +131,10 @@ func (s *Service) FindCalendar(ctx context.Context, conn *store.Connection, goog
 	return c, err
 }
 
-// Select turns a calendar on (channel + full sync) or off (channel stopped, events and
+// SelectCalendar turns a calendar on (channel + full sync) or off (channel stopped, events and
 // busy data deleted). Selecting an already selected calendar re-opens its channel and
 // syncs again, which heals a calendar whose channel was lost.
-func (s *Service) Select(ctx context.Context, conn *store.Connection, googleID string, selected bool, now time.Time) (*store.Calendar, error) {
+func (s *Service) SelectCalendar(ctx context.Context, conn *store.Connection, googleID string, selected bool, now time.Time) (*store.Calendar, error) {
 	c, err := s.FindCalendar(ctx, conn, googleID)
 	if err != nil {
 		return nil, err

@@ -47,12 +47,12 @@ func (s *Service) saveConnection(ctx context.Context, conn *store.Connection, it
 			}
 		}
 		existing := map[string]bool{}
-		snaps, err := tx.Documents(s.Store.Calendars(conn.Tenant, conn.Staff, conn.ID).Select()).GetAll()
+		ids, err := s.Store.TxReader(tx).CalendarIDs(ctx, conn.Tenant, conn.Staff, conn.ID)
 		if err != nil {
 			return err
 		}
-		for _, c := range snaps {
-			existing[c.Ref.ID] = true
+		for _, id := range ids {
+			existing[id] = true
 		}
 		if conn.WriteCalendarID == "" {
 			for _, it := range items {
@@ -194,16 +194,15 @@ func (s *Service) startCalendar(ctx context.Context, sess *accounts.Session, con
 // could not reach Google while no connection was active (skipped_no_connection, or error
 // after a revoked grant): now that one is, they are written into its calendar.
 func (s *Service) exportWaiting(ctx context.Context, tenant, staff string, now time.Time) error {
-	snaps, err := s.Store.Bookings(tenant, staff).Where("end", ">", now).Select("exportState").Documents(ctx).GetAll()
+	bookings, err := s.Store.UpcomingExportStates(ctx, tenant, staff, now)
 	if err != nil {
 		return err
 	}
-	for _, b := range snaps {
-		state, _ := b.DataAt("exportState")
-		if state != "skipped_no_connection" && state != "error" {
+	for _, b := range bookings {
+		if b.State != "skipped_no_connection" && b.State != "error" {
 			continue
 		}
-		if err := s.Publish(ctx, topology.CalendarExport, messages.Export{Tenant: tenant, Staff: staff, Booking: b.Ref.ID, Op: "upsert"}); err != nil {
+		if err := s.Publish(ctx, topology.CalendarExport, messages.Export{Tenant: tenant, Staff: staff, Booking: b.ID, Op: "upsert"}); err != nil {
 			return err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"cloud.google.com/go/firestore"
 	"google.golang.org/api/calendar/v3"
 
 	"github.com/belbo/calsync/shared/googlecal"
@@ -55,14 +54,8 @@ func (s *Service) removeConnection(ctx context.Context, conn *store.Connection, 
 	}
 	// Bookings remember where they were exported (calendar ids are often the account's
 	// e-mail address): forget that too.
-	bookings, err := s.Store.Bookings(conn.Tenant, conn.Staff).Where("exportConnection", "==", conn.ID).Select().Documents(ctx).GetAll()
-	if err != nil {
-		return fmt.Errorf("disconnect %s: find exported bookings: %w", conn.ID, err)
-	}
-	for _, b := range bookings {
-		if _, err := b.Ref.Update(ctx, []firestore.Update{{Path: "exportCalendar", Value: ""}, {Path: "exportConnection", Value: ""}}); err != nil {
-			return fmt.Errorf("disconnect %s: clear export of booking %s: %w", conn.ID, b.Ref.ID, err)
-		}
+	if _, err := s.Store.ClearExportsOf(ctx, conn.Tenant, conn.Staff, conn.ID); err != nil {
+		return fmt.Errorf("disconnect %s: %w", conn.ID, err)
 	}
 	log.InfoContext(ctx, "disconnect: connection deleted", "calendars", len(cals))
 	return nil

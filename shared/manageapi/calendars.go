@@ -63,7 +63,7 @@ func (c *Controller) SelectCalendar(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	cal, err := c.connect().Select(r.Context(), conn, r.PathValue("cal"), *body.Selected, now)
+	cal, err := c.connect().SelectCalendar(r.Context(), conn, r.PathValue("cal"), *body.Selected, now)
 	switch {
 	case errors.Is(err, connect.ErrNoCalendar):
 		jsonhttp.Error(w, http.StatusNotFound, "calendar_not_found", "the connection has no such calendar")

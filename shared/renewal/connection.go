@@ -168,10 +168,10 @@ func (c *connRun) renew(ctx context.Context) error {
 
 // readCals reads the connection's calendar documents.
 func (c *connRun) readCals(ctx context.Context) ([]*calDoc, error) {
-	snaps, err := c.r.Store.Calendars(c.conn.Tenant, c.conn.Staff, c.conn.ID).Documents(ctx).GetAll()
+	snaps, err := c.r.Store.CalendarDocs(ctx, c.conn.Tenant, c.conn.Staff, c.conn.ID)
 	c.r.Counters.Reads.Add(int64(max(1, len(snaps))))
 	if err != nil {
-		return nil, fmt.Errorf("list calendars of %s: %w", c.conn.ID, err)
+		return nil, err
 	}
 	cals := make([]*calDoc, 0, len(snaps))
 	for _, s := range snaps {

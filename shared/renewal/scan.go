@@ -6,8 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"cloud.google.com/go/firestore"
-
 	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/store"
 	"github.com/belbo/calsync/shared/topology"
@@ -112,23 +110,13 @@ func (r *Renewer) dropInactive(ctx context.Context, found map[store.ConnKey]bool
 	}
 	for i := 0; i < len(check); i += 300 {
 		chunk := check[i:min(i+300, len(check))]
-		refs := make([]*firestore.DocumentRef, len(chunk))
-		for j, k := range chunk {
-			refs[j] = r.Store.Connection(k.Tenant, k.Staff, k.Connection)
-		}
-		snaps, err := r.Store.GetAll(ctx, refs)
-		st.Reads += len(refs)
-		r.Counters.Reads.Add(int64(len(refs)))
+		statuses, err := r.Store.ConnectionStatusesOf(ctx, chunk)
+		st.Reads += len(chunk)
+		r.Counters.Reads.Add(int64(len(chunk)))
 		if err != nil {
-			return fmt.Errorf("renew tick: read connections: %w", err)
+			return fmt.Errorf("renew tick: %w", err)
 		}
-		for j, s := range snaps {
-			status := ""
-			if s.Exists() {
-				if v, err := s.DataAt("status"); err == nil {
-					status, _ = v.(string)
-				}
-			}
+		for j, status := range statuses {
 			if status == store.StatusActive {
 				found[chunk[j]] = true
 			} else {

@@ -27,6 +27,14 @@ func Docs(ctx context.Context, q firestore.Query) iter.Seq2[*firestore.DocumentS
 	}
 }
 
+// stringAt is a document's string field, "" when the document or the field is missing
+// or the field holds something else.
+func stringAt(snap *firestore.DocumentSnapshot, field string) string {
+	v, _ := snap.DataAt(field)
+	s, _ := v.(string)
+	return s
+}
+
 // StaffDocPath splits the path of a document tenants/{t}/staff/{s}/{collection}/{id}
 // into its ids; ok is false for any other document.
 func StaffDocPath(ref *firestore.DocumentRef, collection string) (tenant, staff, id string, ok bool) {

@@ -62,9 +62,7 @@ func (r Reader) ConnectionStatuses(ctx context.Context, tenant, staff string) ([
 	}
 	out := make([]ConnectionStatus, len(snaps))
 	for i, sn := range snaps {
-		v, _ := sn.DataAt("status")
-		st, _ := v.(string)
-		out[i] = ConnectionStatus{ID: sn.Ref.ID, Status: st}
+		out[i] = ConnectionStatus{ID: sn.Ref.ID, Status: stringAt(sn, "status")}
 	}
 	return out, nil
 }
@@ -72,7 +70,19 @@ func (r Reader) ConnectionStatuses(ctx context.Context, tenant, staff string) ([
 // SelectedCalendars lists the document ids of a connection's selected calendars
 // (projected: nothing but the ids is read).
 func (r Reader) SelectedCalendars(ctx context.Context, tenant, staff, conn string) ([]string, error) {
-	snaps, err := r.query(ctx, r.s.Calendars(tenant, staff, conn).Where("selected", "==", true).Select())
+	return r.ids(ctx, r.s.Calendars(tenant, staff, conn).Where("selected", "==", true))
+}
+
+// CalendarIDs lists the document ids of all of a connection's calendars (projected:
+// nothing but the ids is read); shared/connect reads them in the transaction that saves
+// a connection's calendar list.
+func (r Reader) CalendarIDs(ctx context.Context, tenant, staff, conn string) ([]string, error) {
+	return r.ids(ctx, r.s.Calendars(tenant, staff, conn).Query)
+}
+
+// ids runs q projected to nothing and lists the document ids it found.
+func (r Reader) ids(ctx context.Context, q firestore.Query) ([]string, error) {
+	snaps, err := r.query(ctx, q.Select())
 	if err != nil {
 		return nil, err
 	}

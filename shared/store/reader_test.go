@@ -79,3 +79,53 @@ func TestReader(t *testing.T) {
 		t.Errorf("ListBookings: %s, want [b3 b1 b2]", got)
 	}
 }
+
+// TestCalendarIDs runs against the Firestore emulator: CalendarIDs lists every calendar
+// of the connection (selected or not, and no other connection's), plainly and inside a
+// transaction, and CalendarDocs reads the same documents whole.
+func TestCalendarIDs(t *testing.T) {
+	t.Parallel()
+	fs, _ := testenv.Firestore(t)
+	s := New(fs)
+	ctx := context.Background()
+	for _, c := range []struct {
+		conn, cal string
+		sel       bool
+	}{{"g1", "ca", true}, {"g1", "cb", false}, {"g2", "cc", true}} {
+		if _, err := s.Calendar("t1", "anna", c.conn, c.cal).Set(ctx, Calendar{Name: "n-" + c.cal, Selected: c.sel}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids, err := s.Reader().CalendarIDs(ctx, "t1", "anna", "g1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(ids); got != "[ca cb]" {
+		t.Errorf("CalendarIDs: %s, want [ca cb]", got)
+	}
+	err = s.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		ids, err := s.TxReader(tx).CalendarIDs(ctx, "t1", "anna", "g1")
+		if got := fmt.Sprint(ids); err != nil || got != "[ca cb]" {
+			t.Errorf("CalendarIDs in a transaction: %s %v, want [ca cb]", got, err)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := s.Reader().CalendarIDs(ctx, "t1", "anna", "g9"); err != nil || len(ids) != 0 {
+		t.Errorf("CalendarIDs of a connection without calendars: %v %v", ids, err)
+	}
+	snaps, err := s.CalendarDocs(ctx, "t1", "anna", "g1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, sn := range snaps {
+		n, _ := sn.DataAt("name")
+		names = append(names, fmt.Sprint(sn.Ref.ID, "=", n))
+	}
+	if got := fmt.Sprint(names); got != "[ca=n-ca cb=n-cb]" {
+		t.Errorf("CalendarDocs: %s, want [ca=n-ca cb=n-cb]", got)
+	}
+}

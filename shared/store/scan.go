@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"cloud.google.com/go/firestore"
@@ -58,6 +59,26 @@ func (s *Store) PendingExports(ctx context.Context, p Pager, before time.Time, f
 		sf, _ := staff.(string)
 		fn(BookingKey{Tenant: t, Staff: sf, ID: snap.Ref.ID})
 	})
+}
+
+// ConnectionStatusesOf reads the connections of keys in one round trip (one read per
+// key, whole documents) and returns the status of each, in the order of keys: "" for a
+// connection that does not exist. The renewal tick checks the connections it found only
+// through their calendars with it.
+func (s *Store) ConnectionStatusesOf(ctx context.Context, keys []ConnKey) ([]string, error) {
+	refs := make([]*firestore.DocumentRef, len(keys))
+	for i, k := range keys {
+		refs[i] = s.Connection(k.Tenant, k.Staff, k.Connection)
+	}
+	snaps, err := s.FS.GetAll(ctx, refs)
+	if err != nil {
+		return nil, fmt.Errorf("read connections: %w", err)
+	}
+	out := make([]string, len(snaps))
+	for i, sn := range snaps {
+		out[i] = stringAt(sn, "status") // "" for a missing document: DataAt fails
+	}
+	return out, nil
 }
 
 // run reads q ordered by field in pages (cursor = last document), calling fn per document.

@@ -61,3 +61,28 @@ func TestScanPages(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionStatusesOf runs against the Firestore emulator: the statuses come back in
+// the order of the keys, "" for a connection that does not exist or has no status.
+func TestConnectionStatusesOf(t *testing.T) {
+	t.Parallel()
+	fs, _ := testenv.Firestore(t)
+	s := New(fs)
+	ctx := context.Background()
+	for id, st := range map[string]string{"g1": StatusActive, "g2": StatusReauthRequired} {
+		if _, err := s.Connection("t1", "anna", id).Set(ctx, Connection{Status: st}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Connection("t2", "bo", "g3").Set(ctx, map[string]any{"email": "x@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	keys := []ConnKey{{"t1", "anna", "g2"}, {"t1", "anna", "gone"}, {"t2", "bo", "g3"}, {"t1", "anna", "g1"}}
+	got, err := s.ConnectionStatusesOf(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%q", []string{StatusReauthRequired, "", "", StatusActive}); fmt.Sprintf("%q", got) != want {
+		t.Errorf("ConnectionStatusesOf = %q, want %s", got, want)
+	}
+}

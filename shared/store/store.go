@@ -171,9 +171,9 @@ func decodeCalendar(snap *firestore.DocumentSnapshot) (*Calendar, error) {
 
 // ListCalendars reads a connection's calendars.
 func (s *Store) ListCalendars(ctx context.Context, tenant, staff, conn string) ([]*Calendar, error) {
-	snaps, err := s.Calendars(tenant, staff, conn).Documents(ctx).GetAll()
+	snaps, err := s.CalendarDocs(ctx, tenant, staff, conn)
 	if err != nil {
-		return nil, fmt.Errorf("list calendars of %s: %w", conn, err)
+		return nil, err
 	}
 	out := make([]*Calendar, 0, len(snaps))
 	for _, snap := range snaps {
@@ -184,6 +184,17 @@ func (s *Store) ListCalendars(ctx context.Context, tenant, staff, conn string) (
 		out = append(out, cal)
 	}
 	return out, nil
+}
+
+// CalendarDocs reads a connection's calendar documents undecoded, for a caller that
+// decodes them into its own type (shared/renewal adds the calendar's "renewal" map);
+// ListCalendars decodes them into Calendar.
+func (s *Store) CalendarDocs(ctx context.Context, tenant, staff, conn string) ([]*firestore.DocumentSnapshot, error) {
+	snaps, err := s.Calendars(tenant, staff, conn).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, fmt.Errorf("list calendars of %s: %w", conn, err)
+	}
+	return snaps, nil
 }
 
 // DeleteCalendarData deletes a calendar's events and its busy documents (not the calendar
