@@ -10,11 +10,14 @@ import (
 	"time"
 )
 
-// TestReadmeTableListsEveryVariable checks the README's configuration table against the
-// code: every variable Load reads is in the table, and every variable in the table is
-// read by Load — so the one list of variables cannot drift from what the functions read.
-func TestReadmeTableListsEveryVariable(t *testing.T) {
-	t.Parallel()
+// readmeRow is one row of the README's configuration table.
+type readmeRow struct {
+	vars         []string
+	group, deflt string
+}
+
+func readmeTable(t *testing.T) []readmeRow {
+	t.Helper()
 	raw, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
@@ -28,65 +31,117 @@ func TestReadmeTableListsEveryVariable(t *testing.T) {
 	if end := strings.Index(section, "\nTest-only variables"); end > 0 {
 		section = section[:end]
 	}
-	var documented []string
+	var rows []readmeRow
 	for _, line := range strings.Split(section, "\n") {
 		if !strings.HasPrefix(line, "| `") {
 			continue
 		}
-		first := strings.SplitN(line, "|", 3)[1]
-		for _, m := range regexp.MustCompile("`([A-Z][A-Z0-9_]+)`").FindAllStringSubmatch(first, -1) {
-			documented = append(documented, m[1])
+		cols := strings.Split(line, "|")
+		if len(cols) != 6 {
+			t.Fatalf("README row has %d columns, want variable | group | meaning | default: %s", len(cols)-2, line)
 		}
+		r := readmeRow{group: strings.TrimSpace(cols[2]), deflt: cols[4]}
+		for _, m := range regexp.MustCompile("`([A-Z][A-Z0-9_]+)`").FindAllStringSubmatch(cols[1], -1) {
+			r.vars = append(r.vars, m[1])
+		}
+		rows = append(rows, r)
 	}
+	if len(rows) < 15 {
+		t.Fatalf("found only %d rows in the README's configuration table", len(rows))
+	}
+	return rows
+}
+
+// reads lists the variables Load reads for a configuration of type c.
+func reads(c reflect.Type) []string {
 	var read []string
-	if _, err := Load(func(k string) (string, bool) {
+	_ = Load(reflect.New(c).Interface(), func(k string) (string, bool) {
 		if !slices.Contains(read, k) {
 			read = append(read, k)
 		}
 		return "", false
-	}); err != nil {
-		t.Fatal(err)
-	}
-	for _, k := range read {
-		if !slices.Contains(documented, k) {
-			t.Errorf("config reads %s, which the README's configuration table does not list", k)
+	})
+	return read
+}
+
+// TestReadmeTableListsEveryVariable checks the README's configuration table against the
+// groups: every variable of every group is in the table, in a row naming its group, and
+// every variable in the table is read by the group the row names — so the one list of
+// variables for operators cannot drift from what the functions read. Each variable is
+// declared in exactly one group.
+func TestReadmeTableListsEveryVariable(t *testing.T) {
+	t.Parallel()
+	rows := readmeTable(t)
+	groupOf := map[string]string{} // variable → the group the README puts it in
+	for _, r := range rows {
+		for _, v := range r.vars {
+			if g, dup := groupOf[v]; dup {
+				t.Errorf("the README's configuration table lists %s twice (%s, %s)", v, g, r.group)
+			}
+			groupOf[v] = r.group
 		}
 	}
-	for _, k := range documented {
-		if !slices.Contains(read, k) {
-			t.Errorf("the README's configuration table lists %s, which config never reads", k)
+	env := reflect.TypeFor[Env]()
+	declaredIn := map[string]string{}
+	for i := range env.NumField() {
+		g := env.Field(i).Type
+		if !env.Field(i).Anonymous || g.Kind() != reflect.Struct {
+			t.Fatalf("Env.%s is not an embedded group", env.Field(i).Name)
+		}
+		for _, v := range Variables(g) {
+			if other, dup := declaredIn[v]; dup {
+				t.Errorf("%s is declared in %s and in %s", v, other, g.Name())
+			}
+			declaredIn[v] = g.Name()
+			if groupOf[v] != g.Name() {
+				t.Errorf("%s is declared in config.%s; the README's configuration table puts it in %q", v, g.Name(), groupOf[v])
+			}
+		}
+		// The group reads what it declares and what its rules across variables look at
+		// (the SECRET_* switch); each of those is documented.
+		for _, v := range reads(g) {
+			if _, ok := groupOf[v]; !ok {
+				t.Errorf("config.%s reads %s, which the README's configuration table does not list", g.Name(), v)
+			}
+		}
+	}
+	all := reads(env)
+	for v, g := range groupOf {
+		if !slices.Contains(all, v) {
+			t.Errorf("the README's configuration table lists %s, which config never reads", v)
+			continue
+		}
+		gt, ok := reflect.TypeFor[Env]().FieldByName(g)
+		if !ok {
+			t.Errorf("the README's configuration table puts %s in %q, which is not a group", v, g)
+		} else if !slices.Contains(reads(gt.Type), v) {
+			t.Errorf("the README's configuration table puts %s in %s, which does not read it", v, g)
 		}
 	}
 	// Each declared default appears in its row's default column (Google's endpoints are
 	// documented as "Google's real ones").
-	rows := strings.Split(section, "\n")
-	for _, f := range reflect.VisibleFields(reflect.TypeOf(Env{})) {
+	for _, f := range reflect.VisibleFields(env) {
 		name, def := f.Tag.Get("env"), f.Tag.Get("default")
 		if def == "" || strings.HasPrefix(def, "https://") {
 			continue
 		}
 		found := false
-		for _, row := range rows {
-			if cols := strings.Split(row, "|"); len(cols) > 3 && strings.Contains(cols[1], "`"+name+"`") {
-				found = strings.Contains(cols[len(cols)-2], def)
+		for _, r := range rows {
+			if slices.Contains(r.vars, name) {
+				found = strings.Contains(r.deflt, def)
 			}
 		}
 		if !found {
 			t.Errorf("the README's row for %s does not show its default %q", name, def)
 		}
 	}
-	if len(documented) < 20 {
-		t.Errorf("found only %d variables in the README table: %v", len(documented), documented)
-	}
 }
 
 // The exported Default* constants are the declared defaults.
 func TestDefaultConstants(t *testing.T) {
 	t.Parallel()
-	e, err := Load(func(string) (string, bool) { return "", false })
-	if err != nil {
-		t.Fatal(err)
-	}
+	var e Env
+	_ = Load(&e, func(string) (string, bool) { return "", false }) // the required ones are missing
 	if e.AuthURL != DefaultAuthURL || e.TokenURL != DefaultTokenURL || e.RevokeURL != DefaultRevokeURL ||
 		e.UserinfoURL != DefaultUserinfoURL || e.CalendarEndpoint != DefaultCalendarEndpoint {
 		t.Errorf("declared defaults differ from the Default* constants: %+v", e)
