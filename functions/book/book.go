@@ -13,6 +13,7 @@ import (
 
 	"github.com/belbo/calsync/shared/booking"
 	"github.com/belbo/calsync/shared/booking/cors"
+	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/httperr"
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/platform"
@@ -22,13 +23,16 @@ import (
 // Book (0 for the function's own URL; see booking.ClientIP).
 const TrustedProxyHops = 0
 
-// Need lists the configuration Book needs.
-var Need = []string{}
+// Config is the configuration Book reads.
+type Config struct {
+	config.Platform
+	config.Widget
+}
 
-func init() { functions.HTTP("Book", platform.LazyHTTP("Book", Need, New)) }
+func init() { functions.HTTP("Book", platform.LazyHTTP("Book", New)) }
 
 // New builds the handler.
-func New(p *platform.Platform) (http.Handler, error) {
+func New(p *platform.Platform, cfg Config) (http.Handler, error) {
 	svc := &booking.Service{Store: p.Store, Publish: p.Publish}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /{$}", func(w http.ResponseWriter, r *http.Request) { create(p, svc, w, r) })
@@ -50,7 +54,7 @@ func New(p *platform.Platform) (http.Handler, error) {
 		}
 		mux.ServeHTTP(w, r)
 	})
-	return cors.Wrap(p.Env.WidgetOrigins, []string{http.MethodPost}, h), nil
+	return cors.Wrap(cfg.WidgetOrigins, []string{http.MethodPost}, h), nil
 }
 
 // readBody reads at most booking.MaxBody bytes.

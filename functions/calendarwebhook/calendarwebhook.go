@@ -25,6 +25,7 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
+	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/logging"
 	"github.com/belbo/calsync/shared/messages"
@@ -34,10 +35,12 @@ import (
 	"github.com/belbo/calsync/shared/watch"
 )
 
-// Need lists the configuration CalendarWebhook needs.
-var Need = []string{}
+// Config is the configuration CalendarWebhook reads.
+type Config struct {
+	config.Platform
+}
 
-func init() { functions.HTTP("CalendarWebhook", platform.LazyHTTP("CalendarWebhook", Need, New)) }
+func init() { functions.HTTP("CalendarWebhook", platform.LazyHTTP("CalendarWebhook", New)) }
 
 // Handler serves notifications.
 type Handler struct {
@@ -47,7 +50,7 @@ type Handler struct {
 }
 
 // New builds the handler.
-func New(p *platform.Platform) (http.Handler, error) {
+func New(p *platform.Platform, _ Config) (http.Handler, error) {
 	return &Handler{Channels: p.Store.LookupChannel, Publish: p.Publish, Log: p.Log}, nil
 }
 

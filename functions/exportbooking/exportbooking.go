@@ -9,27 +9,32 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"github.com/belbo/calsync/shared/booking"
+	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/topology"
 )
 
-// Need lists the configuration ExportBooking needs.
-var Need = []string{"OAUTH_CLIENT_ID"}
+// Config is the configuration ExportBooking reads.
+type Config struct {
+	config.Platform
+	config.Google
+	config.Export
+}
 
 // Topic is the topic ExportBooking consumes.
 const Topic = topology.CalendarExport
 
 func init() {
-	functions.CloudEvent("ExportBooking", platform.LazyEvent("ExportBooking", Topic, Need, New))
+	functions.CloudEvent("ExportBooking", platform.LazyEvent("ExportBooking", Topic, New))
 }
 
 // New builds the message handler.
-func New(p *platform.Platform) (platform.MessageHandler, error) {
+func New(p *platform.Platform, cfg Config) (platform.MessageHandler, error) {
 	x := &booking.Exporter{
 		Store:    p.Store,
-		Accounts: p.Accounts(),
-		Fields:   p.Env.ExportFields,
+		Accounts: p.Accounts(cfg.Google),
+		Fields:   cfg.ExportFields,
 	}
 	return func(ctx context.Context, data []byte, attrs map[string]string) error {
 		m, err := messages.DecodeExport(data)

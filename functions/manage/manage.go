@@ -12,20 +12,25 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
+	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/manageapi"
 	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/platform"
 )
 
-// Need lists the configuration Manage needs.
-var Need = []string{"OAUTH_CLIENT_ID", "OAUTH_REDIRECT_URL", "WEBHOOK_URL", "ALLOWED_RETURN_URLS", "MANAGE_API_KEY"}
+// Config is the configuration Manage reads.
+type Config struct {
+	config.Platform
+	manageapi.Config // Google, Connect, Channels, SyncSchedule, Export
+	config.ManageKey
+}
 
-func init() { functions.HTTP("Manage", platform.LazyHTTP("Manage", Need, New)) }
+func init() { functions.HTTP("Manage", platform.LazyHTTP("Manage", New)) }
 
 // New builds the Manage handler.
-func New(p *platform.Platform) (http.Handler, error) {
-	c := manageapi.New(p)
+func New(p *platform.Platform, cfg Config) (http.Handler, error) {
+	c := manageapi.New(p, cfg.Config)
 	tenant := "/v1/tenants/{tenant}"
 	staff := tenant + "/staff/{staff}"
 	routes := map[string]http.HandlerFunc{
@@ -55,7 +60,7 @@ func New(p *platform.Platform) (http.Handler, error) {
 	for pattern, h := range routes {
 		mux.Handle(pattern, scoped(h))
 	}
-	return auth(p.Env.ManageAPIKey, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return auth(cfg.ManageAPIKey, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern == "" {
 			jsonhttp.Error(w, http.StatusNotFound, "not_found", "no such route or method")
 			return

@@ -14,7 +14,7 @@ const testKey = "0123456789abcdef"
 
 func serve(t *testing.T, method, target, body string, key string) *httptest.ResponseRecorder {
 	t.Helper()
-	h, err := New(&platform.Platform{Env: config.Env{ManageAPIKey: testKey}})
+	h, err := New(&platform.Platform{}, Config{ManageKey: config.ManageKey{ManageAPIKey: testKey}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,18 +12,25 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
+	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/connect"
 	"github.com/belbo/calsync/shared/platform"
 )
 
-// Need lists the configuration OAuthCallback needs.
-var Need = []string{"OAUTH_CLIENT_ID", "OAUTH_REDIRECT_URL", "WEBHOOK_URL", "ALLOWED_RETURN_URLS"}
+// Config is the configuration OAuthCallback reads: the connect flow's (completing a
+// connection opens the watch channels of the calendars it selects).
+type Config struct {
+	config.Platform
+	config.Google
+	config.Connect
+	config.Channels
+}
 
-func init() { functions.HTTP("OAuthCallback", platform.LazyHTTP("OAuthCallback", Need, New)) }
+func init() { functions.HTTP("OAuthCallback", platform.LazyHTTP("OAuthCallback", New)) }
 
 // New builds the handler.
-func New(p *platform.Platform) (http.Handler, error) {
-	svc := connect.New(p)
+func New(p *platform.Platform, cfg Config) (http.Handler, error) {
+	svc := connect.New(p, connect.Config{Google: cfg.Google, Connect: cfg.Connect, Channels: cfg.Channels})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet {
 			page(w, http.StatusMethodNotAllowed, "This address only accepts the redirect from Google.")

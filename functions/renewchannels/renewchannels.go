@@ -13,6 +13,7 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
+	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/connect"
 	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/renewal"
@@ -20,19 +21,25 @@ import (
 	"github.com/belbo/calsync/shared/topology"
 )
 
-// Need lists the configuration RenewChannels needs.
-var Need = []string{"OAUTH_CLIENT_ID", "WEBHOOK_URL"}
+// Config is the configuration RenewChannels reads.
+type Config struct {
+	config.Platform
+	config.Google
+	config.Channels
+	config.SyncSchedule
+}
 
 // Topic is the topic RenewChannels consumes.
 const Topic = topology.RenewChannels
 
 func init() {
-	functions.CloudEvent("RenewChannels", platform.LazyEvent("RenewChannels", Topic, Need, New))
+	functions.CloudEvent("RenewChannels", platform.LazyEvent("RenewChannels", Topic, New))
 }
 
-// Renewer builds the renewer of a platform.
-func Renewer(p *platform.Platform) *renewal.Renewer {
-	lists := connect.New(p)
+// Renewer builds the renewer of a platform. It never starts or completes a connection, so
+// its connect service has no config.Connect.
+func Renewer(p *platform.Platform, cfg Config) *renewal.Renewer {
+	lists := connect.New(p, connect.Config{Google: cfg.Google, Channels: cfg.Channels, SyncSchedule: cfg.SyncSchedule})
 	sweep := &retention.Sweeper{Store: p.Store, Delete: lists.Expire}
 	return &renewal.Renewer{
 		OnTick: func(ctx context.Context, now time.Time) error {
@@ -44,19 +51,19 @@ func Renewer(p *platform.Platform) *renewal.Renewer {
 		Lists:          lists,
 		Publish:        p.Publish,
 		Log:            p.Log,
-		WebhookURL:     p.Env.WebhookURL,
-		TTL:            p.Env.ChannelTTL,
-		Margin:         p.Env.ChannelRenewMargin,
-		SafetyInterval: p.Env.SafetySyncInterval,
-		PollInterval:   p.Env.PollInterval,
-		FullInterval:   p.Env.FullResyncInterval,
+		WebhookURL:     cfg.WebhookURL,
+		TTL:            cfg.ChannelTTL,
+		Margin:         cfg.ChannelRenewMargin,
+		SafetyInterval: cfg.SafetySyncInterval,
+		PollInterval:   cfg.PollInterval,
+		FullInterval:   cfg.FullResyncInterval,
 	}
 }
 
 // New builds the message handler: read the clock once, then a tick fans out and a
 // per-connection message renews that connection.
-func New(p *platform.Platform) (platform.MessageHandler, error) {
-	r := Renewer(p)
+func New(p *platform.Platform, cfg Config) (platform.MessageHandler, error) {
+	r := Renewer(p, cfg)
 	return func(ctx context.Context, data []byte, attrs map[string]string) error {
 		now, err := p.Now(ctx)
 		if err != nil {

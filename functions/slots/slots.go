@@ -11,6 +11,7 @@ import (
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
 	"github.com/belbo/calsync/shared/booking/cors"
+	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/httperr"
 	"github.com/belbo/calsync/shared/jsonhttp"
 	"github.com/belbo/calsync/shared/platform"
@@ -18,10 +19,14 @@ import (
 	"github.com/belbo/calsync/shared/slotsvc"
 )
 
-// Need lists the configuration Slots needs.
-var Need = []string{}
+// Config is the configuration Slots reads.
+type Config struct {
+	config.Platform
+	config.Widget
+	config.SlotsCache
+}
 
-func init() { functions.HTTP("Slots", platform.LazyHTTP("Slots", Need, New)) }
+func init() { functions.HTTP("Slots", platform.LazyHTTP("Slots", New)) }
 
 // CacheControl lets the widget's CDN or browser reuse an answer briefly: slots change
 // when someone books, and Book re-checks anyway.
@@ -33,15 +38,15 @@ const CacheControl = "public, max-age=30"
 const CacheTTL = 5 * time.Second
 
 // New builds the handler.
-func New(p *platform.Platform) (http.Handler, error) {
+func New(p *platform.Platform, cfg Config) (http.Handler, error) {
 	// Which calendars a staff member has selected is remembered per instance for as long
 	// as a Slots answer may be cached anyway (see slotquery.CalendarIndex).
 	svc := &slotsvc.Service{
 		Store: p.Store,
 		Index: &slotquery.CalendarIndex{TTL: 30 * time.Second},
-		Cache: &slotsvc.Cache{TTL: min(p.Env.SlotsCacheTTL, CacheTTL)},
+		Cache: &slotsvc.Cache{TTL: min(cfg.SlotsCacheTTL, CacheTTL)},
 	}
-	return cors.Wrap(p.Env.WidgetOrigins, []string{http.MethodGet, http.MethodHead}, Handler(p, svc)), nil
+	return cors.Wrap(cfg.WidgetOrigins, []string{http.MethodGet, http.MethodHead}, Handler(p, svc)), nil
 }
 
 // Handler is the Slots handler over svc.

@@ -12,7 +12,7 @@ import (
 // Requests Slots refuses before reading the clock or Firestore.
 func TestRefusedBeforeAnyIO(t *testing.T) {
 	t.Parallel()
-	h, err := New(&platform.Platform{})
+	h, err := New(&platform.Platform{}, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

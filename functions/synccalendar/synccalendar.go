@@ -7,38 +7,43 @@ import (
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 
+	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/syncer"
 	"github.com/belbo/calsync/shared/topology"
 )
 
-// Need lists the configuration SyncCalendar needs.
-var Need = []string{"OAUTH_CLIENT_ID", "WEBHOOK_URL"}
+// Config is the configuration SyncCalendar reads.
+type Config struct {
+	config.Platform
+	config.Google
+	config.SyncWindow
+}
 
 // Topic is the topic SyncCalendar consumes.
 const Topic = topology.CalendarSync
 
 func init() {
-	functions.CloudEvent("SyncCalendar", platform.LazyEvent("SyncCalendar", Topic, Need, New))
+	functions.CloudEvent("SyncCalendar", platform.LazyEvent("SyncCalendar", Topic, New))
 }
 
 // Syncer builds the syncer of a platform.
-func Syncer(p *platform.Platform) *syncer.Syncer {
+func Syncer(p *platform.Platform, cfg Config) *syncer.Syncer {
 	return &syncer.Syncer{
 		Store:    p.Store,
-		Accounts: p.Accounts(),
+		Accounts: p.Accounts(cfg.Google),
 		Publish:  p.Publish,
 		Log:      p.Log,
-		Horizon:  p.Env.SyncHorizon,
-		Past:     p.Env.SyncPast,
+		Horizon:  cfg.SyncHorizon,
+		Past:     cfg.SyncPast,
 	}
 }
 
 // New builds the message handler: decode strictly (a malformed message is permanent and
 // dead-lettered by Dispatch), read the clock once, run the syncer.
-func New(p *platform.Platform) (platform.MessageHandler, error) {
-	s := Syncer(p)
+func New(p *platform.Platform, cfg Config) (platform.MessageHandler, error) {
+	s := Syncer(p, cfg)
 	return func(ctx context.Context, data []byte, attrs map[string]string) error {
 		msg, err := messages.DecodeSync(data)
 		if err != nil {

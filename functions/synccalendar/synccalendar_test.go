@@ -13,7 +13,7 @@ import (
 // it is rejected before any clock, Firestore or Google call.
 func TestMalformedMessageIsPermanent(t *testing.T) {
 	t.Parallel()
-	h, err := New(&platform.Platform{})
+	h, err := New(&platform.Platform{}, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,7 +29,7 @@ type Service struct {
 	Store   *store.Store
 	Sealer  *tokencrypt.Sealer
 	Secrets secrets.Source
-	Env     config.Env
+	Config  config.Google // the OAuth client and Google's endpoints
 	HTTP    *http.Client
 }
 
@@ -39,7 +39,7 @@ func (s *Service) Google(ctx context.Context) (*googlecal.Google, error) {
 	if err != nil {
 		return nil, fmt.Errorf("oauth client secret: %w", err)
 	}
-	return googlecal.New(s.Env, string(secret), s.HTTP), nil
+	return googlecal.New(s.Config, string(secret), s.HTTP), nil
 }
 
 // AAD is the associated data a connection's token is sealed with: its Firestore path, so a

@@ -292,6 +292,29 @@ func check(kind, name string, val any) error {
 	panic("config: unknown check " + kind + " on " + name)
 }
 
+// Check applies the check tags of v, a struct of groups (or a pointer to one), to the
+// values it holds: for a configuration built by code rather than loaded. It does not apply
+// defaults or the rules across variables.
+func Check(v any) error {
+	var errs []error
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		for i := range v.NumField() {
+			f, fv := v.Type().Field(i), v.Field(i)
+			switch {
+			case f.Tag.Get("env") != "":
+				if err := check(f.Tag.Get("check"), f.Tag.Get("env"), fv.Interface()); err != nil {
+					errs = append(errs, err)
+				}
+			case fv.Kind() == reflect.Struct && f.IsExported():
+				walk(fv)
+			}
+		}
+	}
+	walk(reflect.Indirect(reflect.ValueOf(v)))
+	return errors.Join(errs...)
+}
+
 // Select returns the part of a whole-system configuration a function's configuration type
 // C is made of: every group C embeds, copied from env. It checks nothing: env was checked
 // when it was loaded (or built by a test). C may hold only groups.

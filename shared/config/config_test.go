@@ -206,3 +206,20 @@ func TestList(t *testing.T) {
 		t.Fatalf("List = %q", got)
 	}
 }
+
+// Check applies the tags to values built by code.
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	if err := Check(Platform{}); err == nil || !strings.Contains(err.Error(), "GOOGLE_CLOUD_PROJECT is required") {
+		t.Fatalf("Check(Platform{}) = %v", err)
+	}
+	if err := Check(&Platform{Project: "p", ClockURL: "clock"}); err == nil || !strings.Contains(err.Error(), "CLOCK_URL") {
+		t.Fatalf("Check(bad clock) = %v", err)
+	}
+	if err := Check(struct {
+		Platform
+		Widget
+	}{Platform: Platform{Project: "p"}}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -108,7 +108,7 @@ func (s *Service) Callback(ctx context.Context, q url.Values, now time.Time) (Ou
 // every required scope), the account's identity and its calendars. reason is set when a
 // step fails; tok is returned whenever the exchange succeeded (to be revoked if unused).
 func (s *Service) fetchAccount(ctx context.Context, log *slog.Logger, st *store.OAuthState, code string) (tok *oauth2.Token, granted []string, info googlecal.UserInfo, items []*calendar.CalendarListEntry, reason string) {
-	g, err := s.Accounts.Google(ctx)
+	g, err := s.google(ctx)
 	if err != nil {
 		log.ErrorContext(ctx, "connect: oauth client", "error", err.Error())
 		return nil, nil, info, nil, ReasonInternal

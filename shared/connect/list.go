@@ -57,6 +57,6 @@ func (s *Service) health(ctx context.Context, c *store.Connection, now time.Time
 		logging.FromContext(ctx).WarnContext(ctx, "manage: health unavailable", "connection", c.ID, "error", err.Error())
 		return nil
 	}
-	h := health.ForConnection(c, cals, now, health.DefaultThresholds(s.Env.SafetySyncInterval), true)
+	h := health.ForConnection(c, cals, now, health.DefaultThresholds(s.Schedule.SafetySyncInterval), true)
 	return &h
 }

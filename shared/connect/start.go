@@ -69,7 +69,7 @@ type Started struct {
 
 // Start records a state and returns Google's authorization URL.
 func (s *Service) Start(ctx context.Context, tenant, staff, returnURL string, now time.Time) (Started, error) {
-	if !AllowedReturn(s.Env.AllowedReturnURLs, returnURL) {
+	if !AllowedReturn(s.Connect.AllowedReturnURLs, returnURL) {
 		return Started{}, ErrReturnURL
 	}
 	state, id, err := NewState(ctx, s.Accounts.Secrets)
@@ -82,7 +82,7 @@ func (s *Service) Start(ctx context.Context, tenant, staff, returnURL string, no
 	if _, err := s.Store.OAuthState(id).Create(ctx, doc); err != nil {
 		return Started{}, fmt.Errorf("store oauth state: %w", err)
 	}
-	g, err := s.Accounts.Google(ctx)
+	g, err := s.google(ctx)
 	if err != nil {
 		return Started{}, err
 	}

@@ -29,6 +29,7 @@ import (
 
 	"github.com/belbo/calsync/shared/accounts"
 	"github.com/belbo/calsync/shared/booking"
+	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/connect"
 	"github.com/belbo/calsync/shared/googlecal"
 	"github.com/belbo/calsync/shared/logging"
@@ -56,13 +57,13 @@ type Service struct {
 	Crash func(step string) error
 }
 
-// New builds the service on a function's platform.
-func New(p *platform.Platform) *Service {
-	c := connect.New(p)
+// New builds the service on a function's platform, disconnecting through c (which needs no
+// config.Connect) and rebuilding exported events with the fields of x.
+func New(p *platform.Platform, c *connect.Service, x config.Export) *Service {
 	return &Service{
 		Store: p.Store, Accounts: c.Accounts, Connect: c,
 		Bookings: &booking.Service{Store: p.Store, Publish: p.Publish},
-		Fields:   p.Env.ExportFields,
+		Fields:   x.ExportFields,
 	}
 }
 

@@ -46,22 +46,23 @@ type Google struct {
 	HTTP     *http.Client
 }
 
-// New builds the client for env with the OAuth client secret.
-func New(env config.Env, clientSecret string, hc *http.Client) *Google {
+// New builds the client for cfg with the OAuth client secret. Its OAuth configuration has no
+// redirect URL: only the consent and the code exchange need one, and the connect flow that
+// does them sets it (config.Connect).
+func New(cfg config.Google, clientSecret string, hc *http.Client) *Google {
 	if hc == nil {
 		hc = http.DefaultClient
 	}
 	return &Google{
 		OAuth: &oauth2.Config{
-			ClientID:     env.OAuthClientID,
+			ClientID:     cfg.OAuthClientID,
 			ClientSecret: clientSecret,
-			RedirectURL:  env.OAuthRedirectURL,
 			Scopes:       Scopes,
-			Endpoint:     oauth2.Endpoint{AuthURL: env.AuthURL, TokenURL: env.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
+			Endpoint:     oauth2.Endpoint{AuthURL: cfg.AuthURL, TokenURL: cfg.TokenURL, AuthStyle: oauth2.AuthStyleInParams},
 		},
-		Revoke:   env.RevokeURL,
-		Userinfo: env.UserinfoURL,
-		Calendar: env.CalendarEndpoint,
+		Revoke:   cfg.RevokeURL,
+		Userinfo: cfg.UserinfoURL,
+		Calendar: cfg.CalendarEndpoint,
 		HTTP:     hc,
 	}
 }

@@ -27,9 +27,10 @@ func connectFake(t *testing.T) (*fakegoogle.Server, *Google, string, string) {
 		t.Fatal(err)
 	}
 	b := fg.BaseURL()
-	g := New(config.Env{AuthURL: b + "/o/oauth2/auth", TokenURL: b + "/token", RevokeURL: fg.RevokeURL(),
-		UserinfoURL: fg.UserinfoURL(), CalendarEndpoint: fg.CalendarEndpoint(), OAuthClientID: fakegoogle.DefaultClientID,
-		OAuthRedirectURL: "https://app.example.test/cb"}, fakegoogle.DefaultClientSecret, nil)
+	g := New(config.Google{AuthURL: b + "/o/oauth2/auth", TokenURL: b + "/token", RevokeURL: fg.RevokeURL(),
+		UserinfoURL: fg.UserinfoURL(), CalendarEndpoint: fg.CalendarEndpoint(), OAuthClientID: fakegoogle.DefaultClientID},
+		fakegoogle.DefaultClientSecret, nil)
+	g.OAuth.RedirectURL = "https://app.example.test/cb"
 	v := oauth2.GenerateVerifier()
 	red, err := fg.Consent(ctx, g.AuthURL("state", v), "alice@example.com", fakegoogle.ConsentOptions{})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/connect"
 	"github.com/belbo/calsync/shared/httperr"
 	"github.com/belbo/calsync/shared/jsonhttp"
@@ -19,15 +20,24 @@ import (
 	"github.com/belbo/calsync/shared/store"
 )
 
+// Config is the configuration the management API reads: the connect flows' (with the sync
+// schedule each listed connection's health is judged against) and the exported fields an
+// erasure rebuilds events with.
+type Config struct {
+	connect.Config
+	config.Export
+}
+
 // Controller serves the management API's resources on one function's platform.
 type Controller struct {
-	p *platform.Platform
+	p   *platform.Platform
+	cfg Config
 }
 
 // New builds the controller.
-func New(p *platform.Platform) *Controller { return &Controller{p: p} }
+func New(p *platform.Platform, cfg Config) *Controller { return &Controller{p: p, cfg: cfg} }
 
-func (c *Controller) connect() *connect.Service { return connect.New(c.p) }
+func (c *Controller) connect() *connect.Service { return connect.New(c.p, c.cfg.Config) }
 
 func (c *Controller) now(w http.ResponseWriter, r *http.Request) (time.Time, bool) {
 	return httperr.Now(w, r, c.p.Now)

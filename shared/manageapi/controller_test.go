@@ -30,7 +30,7 @@ func testController(logs io.Writer) *Controller {
 	if logs == nil {
 		logs = io.Discard
 	}
-	return New(&platform.Platform{Clock: clock.System{}, Log: slog.New(slog.NewJSONHandler(logs, nil))})
+	return New(&platform.Platform{Clock: clock.System{}, Log: slog.New(slog.NewJSONHandler(logs, nil))}, Config{})
 }
 
 // serve sends one request to h mounted at pattern (so the path values are set) and
@@ -75,7 +75,7 @@ func (failingClock) Now(context.Context) (time.Time, error) {
 // answered 500 without its text, a Problem as itself; a field error names the field.
 func TestControllerAnswers(t *testing.T) {
 	t.Parallel()
-	c := New(&platform.Platform{Clock: failingClock{}})
+	c := New(&platform.Platform{Clock: failingClock{}}, Config{})
 	rec := serve(t, "DELETE "+staffPath+"/bookings/{booking}", c.CancelBooking, "/v1/tenants/t1/staff/anna/bookings/b1", "")
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "clock_unavailable") {
 		t.Errorf("no clock: %d %s", rec.Code, rec.Body)

@@ -31,7 +31,7 @@ func (c *Controller) EraseCustomer(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res, err := erasure.New(c.p).Customer(r.Context(), r.PathValue("tenant"), body.Email, now)
+	res, err := erasure.New(c.p, c.connect(), c.cfg.Export).Customer(r.Context(), r.PathValue("tenant"), body.Email, now)
 	if err != nil {
 		c.eraseError(w, r, err)
 		return
@@ -41,7 +41,7 @@ func (c *Controller) EraseCustomer(w http.ResponseWriter, r *http.Request) {
 
 // EraseStaff: DELETE /v1/tenants/{tenant}/staff/{staff} erases a staff member.
 func (c *Controller) EraseStaff(w http.ResponseWriter, r *http.Request) {
-	res, err := erasure.New(c.p).Staff(r.Context(), r.PathValue("tenant"), r.PathValue("staff"))
+	res, err := erasure.New(c.p, c.connect(), c.cfg.Export).Staff(r.Context(), r.PathValue("tenant"), r.PathValue("staff"))
 	if err != nil {
 		c.eraseError(w, r, err)
 		return
@@ -51,7 +51,7 @@ func (c *Controller) EraseStaff(w http.ResponseWriter, r *http.Request) {
 
 // EraseTenant: DELETE /v1/tenants/{tenant} erases a tenant.
 func (c *Controller) EraseTenant(w http.ResponseWriter, r *http.Request) {
-	res, err := erasure.New(c.p).Tenant(r.Context(), r.PathValue("tenant"))
+	res, err := erasure.New(c.p, c.connect(), c.cfg.Export).Tenant(r.Context(), r.PathValue("tenant"))
 	if err != nil {
 		c.eraseError(w, r, err)
 		return

@@ -32,7 +32,7 @@ func (p *Platform) For(function string) (*Platform, error) {
 		root = p.parent
 	}
 	q := &Platform{
-		Env:    p.Env,
+		Config: p.Config,
 		Clock:  p.Clock,
 		Store:  p.Store,
 		PubSub: p.PubSub,

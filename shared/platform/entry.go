@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"sync"
 
@@ -18,65 +19,55 @@ import (
 	"github.com/belbo/calsync/shared/textutil"
 )
 
-// HTTPBuilder builds a function's handler from a platform.
-type HTTPBuilder func(*Platform) (http.Handler, error)
+// Config is what the platform needs of a function's configuration: its Platform group.
+// A function's Config struct has it by embedding config.Platform.
+type Config interface {
+	PlatformConfig() config.Platform
+}
 
 // MessageHandler consumes one Pub/Sub message. Returning an error asks Pub/Sub to redeliver
 // (with backoff, then dead-letter); wrap messages.ErrPermanent for input that will never
 // succeed: it is logged, copied to the dead-letter topic, and acknowledged.
 type MessageHandler func(ctx context.Context, data []byte, attrs map[string]string) error
 
-// MessageBuilder builds a function's message handler from a platform.
-type MessageBuilder func(*Platform) (MessageHandler, error)
-
-// Lazy builds the platform from the process environment once, on first use (the
-// functions-framework pattern: clients are created once per instance and reused), scoped to
-// the function's declaration (For).
-type Lazy struct {
-	Function string   // entry point, the key of topology.Functions
-	Need     []string // the variables this function needs besides GOOGLE_CLOUD_PROJECT
-
-	once sync.Once
-	p    *Platform
-	err  error
+// start is a deployed function's start-up (the functions-framework pattern: clients are
+// created once per instance and reused): it loads the function's configuration C from the
+// process environment — every variable of its groups, defaults applied and checked —,
+// builds the platform scoped to the function's declaration (For) and then the handler.
+func start[C Config, H any](ctx context.Context, function string, build func(*Platform, C) (H, error)) (*Platform, H, error) {
+	var h H
+	var cfg C
+	if err := config.Load(&cfg, os.LookupEnv); err != nil {
+		return nil, h, fmt.Errorf("configuration: %w", err)
+	}
+	root, err := New(context.WithoutCancel(ctx), cfg.PlatformConfig(), Deps{})
+	if err != nil {
+		return nil, h, err
+	}
+	p, err := root.For(function)
+	if err == nil {
+		h, err = build(p, cfg)
+	}
+	if err != nil {
+		root.Close()
+		return nil, h, err
+	}
+	return p, h, nil
 }
 
-// Get returns the instance's platform.
-func (l *Lazy) Get(ctx context.Context) (*Platform, error) {
-	l.once.Do(func() {
-		env, err := config.FromOS()
-		if err == nil {
-			err = env.Need(l.Need...)
-		}
-		if err != nil {
-			l.err = fmt.Errorf("configuration: %w", err)
-			return
-		}
-		root, err := New(context.WithoutCancel(ctx), env, Deps{})
-		if err != nil {
-			l.err = err
-			return
-		}
-		if l.p, l.err = root.For(l.Function); l.err != nil {
-			root.Close()
-		}
-	})
-	return l.p, l.err
-}
-
-// LazyHTTP is the deployed entry point of the HTTP function named function: it builds the
-// platform (scoped to the function's declaration) and the handler once, then serves every
-// request through Wrap.
-func LazyHTTP(function string, need []string, build HTTPBuilder) http.HandlerFunc {
-	l := &Lazy{Function: function, Need: need}
+// LazyHTTP is the deployed entry point of the HTTP function named function: on the first
+// request it loads the function's configuration C and builds the platform and the handler
+// (start), then serves every request through Wrap. A configuration that does not load
+// answers 503 to every request, and the reason is logged.
+func LazyHTTP[C Config](function string, build func(*Platform, C) (http.Handler, error)) http.HandlerFunc {
 	var once sync.Once
 	var h http.Handler
 	var err error
 	return func(w http.ResponseWriter, r *http.Request) {
 		once.Do(func() {
 			var p *Platform
-			if p, err = l.Get(r.Context()); err == nil {
-				h, err = p.BuildHTTP(build)
+			if p, h, err = start(r.Context(), function, build); err == nil {
+				h = p.Wrap(h)
 			}
 		})
 		if err != nil {
@@ -89,20 +80,18 @@ func LazyHTTP(function string, need []string, build HTTPBuilder) http.HandlerFun
 }
 
 // LazyEvent is the deployed entry point of the Pub/Sub function named function, consuming
-// topic.
-func LazyEvent(function, topic string, need []string, build MessageBuilder) func(context.Context, event.Event) error {
-	l := &Lazy{Function: function, Need: need}
+// topic; like LazyHTTP, it starts on the first message. A configuration that does not load
+// fails every message, so Pub/Sub redelivers it.
+func LazyEvent[C Config](function, topic string, build func(*Platform, C) (MessageHandler, error)) func(context.Context, event.Event) error {
 	var once sync.Once
 	var h func(context.Context, event.Event) error
 	var err error
 	return func(ctx context.Context, e event.Event) error {
 		once.Do(func() {
 			var p *Platform
-			if p, err = l.Get(ctx); err == nil {
-				var mh MessageHandler
-				if mh, err = build(p); err == nil {
-					h = p.CloudEvent(topic, mh)
-				}
+			var mh MessageHandler
+			if p, mh, err = start(ctx, function, build); err == nil {
+				h = p.CloudEvent(topic, mh)
 			}
 		})
 		if err != nil {
@@ -111,15 +100,6 @@ func LazyEvent(function, topic string, need []string, build MessageBuilder) func
 		}
 		return h(ctx, e)
 	}
-}
-
-// BuildHTTP builds and wraps an HTTP handler.
-func (p *Platform) BuildHTTP(build HTTPBuilder) (http.Handler, error) {
-	h, err := build(p)
-	if err != nil {
-		return nil, err
-	}
-	return p.Wrap(h), nil
 }
 
 // Wrap gives every request a trace id and a logger in its context, and turns a panic into

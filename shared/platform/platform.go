@@ -1,6 +1,6 @@
 // Package platform builds, once per function instance, the clients a function uses:
 // Firestore, Pub/Sub, the secret source, the token sealer, the clock and the logger,
-// all from one config.Env. Deployed they point at Google Cloud; locally at the emulators,
+// all from the function's config.Platform group. Deployed they point at Google Cloud; locally at the emulators,
 // the fake Google and the shared clock. Tests build several platforms side by side (one
 // project each) because nothing here is global.
 package platform
@@ -33,7 +33,7 @@ import (
 
 // Platform holds one function instance's clients.
 type Platform struct {
-	Env     config.Env
+	Config  config.Platform
 	Clock   clock.Clock
 	Store   *store.Store
 	PubSub  *pubsub.Client
@@ -60,7 +60,7 @@ type publishers struct {
 }
 
 // Deps override parts of the platform (tests, the local stack). Zero values mean "build
-// from Env".
+// from the configuration".
 type Deps struct {
 	Secrets   secrets.Source
 	LogWriter io.Writer
@@ -73,38 +73,38 @@ type Deps struct {
 }
 
 // New builds a platform. It does not contact anything yet: clients connect lazily.
-func New(ctx context.Context, env config.Env, d Deps) (*Platform, error) {
-	if err := env.Need("GOOGLE_CLOUD_PROJECT", "CLOCK_URL"); err != nil {
+func New(ctx context.Context, cfg config.Platform, d Deps) (*Platform, error) {
+	if err := config.Check(cfg); err != nil {
 		return nil, fmt.Errorf("platform config: %w", err)
 	}
-	p := &Platform{Env: env, Secrets: d.Secrets, HTTP: d.HTTP, Clock: d.Clock, pubs: &publishers{m: map[string]*pubsub.Publisher{}}}
+	p := &Platform{Config: cfg, Secrets: d.Secrets, HTTP: d.HTTP, Clock: d.Clock, pubs: &publishers{m: map[string]*pubsub.Publisher{}}}
 	w := d.LogWriter
 	if w == nil {
 		w = os.Stdout
 	}
-	p.Log = logging.New(w, logging.Options{ProjectID: env.Project})
+	p.Log = logging.New(w, logging.Options{ProjectID: cfg.Project})
 	if p.HTTP == nil {
 		p.HTTP = &http.Client{Timeout: 30 * time.Second}
 	}
 	if p.Clock == nil {
 		p.Clock = clock.System{}
-		if env.ClockURL != "" {
-			p.Clock = clock.URL{Addr: env.ClockURL, Client: p.HTTP}
+		if cfg.ClockURL != "" {
+			p.Clock = clock.URL{Addr: cfg.ClockURL, Client: p.HTTP}
 		}
 	}
-	fs, err := firestore.NewClient(ctx, env.Project, d.FirestoreOptions...)
+	fs, err := firestore.NewClient(ctx, cfg.Project, d.FirestoreOptions...)
 	if err != nil {
 		return nil, fmt.Errorf("firestore client: %w", err)
 	}
 	p.Store = store.New(fs)
-	ps, err := pubsub.NewClient(ctx, env.Project, d.PubSubOptions...)
+	ps, err := pubsub.NewClient(ctx, cfg.Project, d.PubSubOptions...)
 	if err != nil {
 		fs.Close()
 		return nil, fmt.Errorf("pubsub client: %w", err)
 	}
 	p.PubSub = ps
 	if p.Secrets == nil {
-		if env.LocalSecrets {
+		if cfg.LocalSecrets {
 			p.Secrets = secrets.NewEnv(os.LookupEnv)
 		} else {
 			sm, err := secretmanager.NewClient(ctx)
@@ -113,7 +113,7 @@ func New(ctx context.Context, env config.Env, d Deps) (*Platform, error) {
 				return nil, fmt.Errorf("secret manager client: %w", err)
 			}
 			p.sm = sm
-			p.Secrets = secrets.NewSecretManagerTTL(sm, env.SecretsProject, env.SecretCacheTTL)
+			p.Secrets = secrets.NewSecretManagerTTL(sm, cfg.SecretsProject, cfg.SecretCacheTTL)
 		}
 	}
 	p.Sealer = tokencrypt.New(p.Secrets)
@@ -188,8 +188,8 @@ func (p *Platform) PublishRaw(ctx context.Context, topic string, data []byte, at
 	return nil
 }
 
-// Accounts opens connected Google accounts with this platform's store, token sealer,
-// secrets and configuration.
-func (p *Platform) Accounts() *accounts.Service {
-	return &accounts.Service{Store: p.Store, Sealer: p.Sealer, Secrets: p.Secrets, Env: p.Env, HTTP: p.HTTP}
+// Accounts opens connected Google accounts with this platform's store, token sealer and
+// secrets and the given OAuth client and endpoints.
+func (p *Platform) Accounts(g config.Google) *accounts.Service {
+	return &accounts.Service{Store: p.Store, Sealer: p.Sealer, Secrets: p.Secrets, Config: g, HTTP: p.HTTP}
 }

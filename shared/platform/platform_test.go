@@ -16,6 +16,7 @@ import (
 
 	"cloud.google.com/go/pubsub/v2"
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
+	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/belbo/calsync/shared/clock"
 	"github.com/belbo/calsync/shared/config"
@@ -38,7 +39,7 @@ func newPlatform(t *testing.T) (*Platform, *syncBuf) {
 	t.Helper()
 	testenv.Require(t, "FIRESTORE_EMULATOR_HOST", "PUBSUB_EMULATOR_HOST")
 	logs := &syncBuf{}
-	env := config.Env{Project: testenv.Project(t)}
+	env := config.Platform{Project: testenv.Project(t)}
 	p, err := New(context.Background(), env, Deps{Secrets: secrets.NewStatic(nil, nil), LogWriter: logs, Clock: clock.NewManual(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))})
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +168,7 @@ func TestWrapRecoversAndTraces(t *testing.T) {
 
 func TestNewValidatesConfig(t *testing.T) {
 	t.Parallel()
-	if _, err := New(context.Background(), config.Env{}, Deps{}); err == nil || !strings.Contains(err.Error(), "GOOGLE_CLOUD_PROJECT") {
+	if _, err := New(context.Background(), config.Platform{}, Deps{}); err == nil || !strings.Contains(err.Error(), "GOOGLE_CLOUD_PROJECT") {
 		t.Fatalf("New without project: %v", err)
 	}
 }
@@ -229,5 +230,36 @@ func TestScopedPlatformRefusesUndeclared(t *testing.T) {
 	book.Close()
 	if err := book.Publish(ctx, topology.CalendarExport, map[string]string{"x": "z"}); err != nil {
 		t.Fatalf("publish after closing a scoped platform: %v", err)
+	}
+}
+
+// A function whose configuration does not load does not start: LazyHTTP answers 503 to
+// every request and LazyEvent fails every message (Pub/Sub redelivers), with every missing
+// or malformed variable named in the error; the function's builder never runs.
+func TestLazyRefusesToStartWithoutItsConfiguration(t *testing.T) {
+	type cfg struct {
+		config.Platform
+		Needed string        `env:"CALSYNC_TEST_NEEDED" check:"required"`
+		Every  time.Duration `env:"CALSYNC_TEST_INTERVAL" default:"1m"`
+	}
+	t.Setenv("GOOGLE_CLOUD_PROJECT", "p")
+	t.Setenv("CALSYNC_TEST_NEEDED", "")
+	t.Setenv("CALSYNC_TEST_INTERVAL", "soon")
+	built := false
+	h := LazyHTTP("Slots", func(*Platform, cfg) (http.Handler, error) { built = true; return nil, nil })
+	for range 2 {
+		rec := httptest.NewRecorder()
+		h(rec, httptest.NewRequest("GET", "/", nil))
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "not configured") {
+			t.Fatalf("HTTP function without its configuration: %d %s", rec.Code, rec.Body)
+		}
+	}
+	ev := LazyEvent("SyncCalendar", topology.CalendarSync, func(*Platform, cfg) (MessageHandler, error) { built = true; return nil, nil })
+	err := ev(context.Background(), event.New())
+	if err == nil || !strings.Contains(err.Error(), "CALSYNC_TEST_NEEDED is required") || !strings.Contains(err.Error(), "CALSYNC_TEST_INTERVAL") {
+		t.Fatalf("event function without its configuration: %v", err)
+	}
+	if built {
+		t.Fatal("a function was built without its configuration")
 	}
 }

@@ -47,7 +47,7 @@ func TestHandOverPublishesWithinDeclaration(t *testing.T) {
 	testenv.Require(t, "PUBSUB_EMULATOR_HOST")
 	e := newEnv(t)
 	ctx := context.Background()
-	root, err := platform.New(ctx, config.Env{Project: testenv.Project(t)}, platform.Deps{Secrets: secrets.NewStatic(nil, nil), LogWriter: io.Discard, Clock: clock.NewManual(t0)})
+	root, err := platform.New(ctx, config.Platform{Project: testenv.Project(t)}, platform.Deps{Secrets: secrets.NewStatic(nil, nil), LogWriter: io.Discard, Clock: clock.NewManual(t0)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,11 +99,10 @@ func newEnvWith(t testing.TB, fs *firestore.Client, zone string) *env {
 	k := make([]byte, 32)
 	_, _ = rand.Read(k)
 	sec.Add(secrets.TokenKey, []byte(base64.StdEncoding.EncodeToString(k)))
-	cfg := config.Env{OAuthClientID: clientID, AuthURL: srv.URL + "/o/oauth2/auth", TokenURL: srv.URL + "/token",
-		RevokeURL: srv.URL + "/revoke", UserinfoURL: srv.URL + "/oauth2/v3/userinfo", CalendarEndpoint: srv.URL + "/calendar/v3/",
-		OAuthRedirectURL: "http://app.test/cb"}
+	cfg := config.Google{OAuthClientID: clientID, AuthURL: srv.URL + "/o/oauth2/auth", TokenURL: srv.URL + "/token",
+		RevokeURL: srv.URL + "/revoke", UserinfoURL: srv.URL + "/oauth2/v3/userinfo", CalendarEndpoint: srv.URL + "/calendar/v3/"}
 	st := store.New(fs)
-	acc := &accounts.Service{Store: st, Sealer: tokencrypt.New(sec), Secrets: sec, Env: cfg}
+	acc := &accounts.Service{Store: st, Sealer: tokencrypt.New(sec), Secrets: sec, Config: cfg}
 	e := &env{t: t, FG: fg, Store: st, Cal: spec.ID, Logs: &syncLog{}, Acc: acc, zone: zone}
 
 	// A refresh token through the fake consent page.
@@ -112,6 +111,7 @@ func newEnvWith(t testing.TB, fs *firestore.Client, zone string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	g.OAuth.RedirectURL = "http://app.test/cb"
 	verifier := oauth2.GenerateVerifier()
 	redirect, err := fg.Consent(ctx, g.AuthURL("st", verifier), email, fakegoogle.ConsentOptions{})
 	if err != nil {
