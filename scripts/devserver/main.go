@@ -44,9 +44,29 @@ func run(addr, googleAddr, webDir string, seed bool) error {
 
 	functionsURL := "http://" + addr
 	googleURL := "http://" + googleAddr
-	env, err := config.FromOS()
-	if err != nil {
-		return err
+	// What is unset points at this process: the fake Google (also the clock), the functions
+	// and the web pages. Everything is then loaded and checked as a function's would be.
+	local := map[string]string{
+		"GOOGLE_AUTH_URL":          googleURL + "/o/oauth2/auth",
+		"GOOGLE_TOKEN_URL":         googleURL + "/token",
+		"GOOGLE_REVOKE_URL":        googleURL + "/revoke",
+		"GOOGLE_USERINFO_URL":      googleURL + "/oauth2/v3/userinfo",
+		"GOOGLE_CALENDAR_ENDPOINT": googleURL + "/calendar/v3/",
+		"CLOCK_URL":                googleURL + "/_fake/clock",
+		"OAUTH_REDIRECT_URL":       functionsURL + "/OAuthCallback/",
+		"WEBHOOK_URL":              functionsURL + "/CalendarWebhook/",
+		"ALLOWED_RETURN_URLS":      functionsURL + "/",
+		"WIDGET_ORIGINS":           functionsURL,
+	}
+	var env config.Env
+	if err := config.Load(&env, func(k string) (string, bool) {
+		if v, ok := os.LookupEnv(k); ok && strings.TrimSpace(v) != "" {
+			return v, true
+		}
+		v, ok := local[k]
+		return v, ok
+	}); err != nil {
+		return fmt.Errorf("configuration: %w", err)
 	}
 	fg := fakegoogle.New(fakegoogle.Options{Start: time.Now().UTC().Truncate(time.Second), ClientID: env.OAuthClientID, ClientSecret: os.Getenv("SECRET_OAUTH_CLIENT_SECRET")})
 	go tick(ctx, fg)
@@ -56,33 +76,7 @@ func run(addr, googleAddr, webDir string, seed bool) error {
 	}
 	go (&http.Server{Handler: fg.Handler(), ReadHeaderTimeout: 10 * time.Second}).Serve(gln)
 
-	setDefault := func(v *string, def string) {
-		if *v == "" || strings.HasPrefix(*v, "https://accounts.google.com") || strings.HasPrefix(*v, "https://oauth2.googleapis.com") || strings.HasPrefix(*v, "https://openidconnect.googleapis.com") || strings.HasPrefix(*v, "https://www.googleapis.com") {
-			*v = def
-		}
-	}
-	setDefault(&env.AuthURL, googleURL+"/o/oauth2/auth")
-	setDefault(&env.TokenURL, googleURL+"/token")
-	setDefault(&env.RevokeURL, googleURL+"/revoke")
-	setDefault(&env.UserinfoURL, googleURL+"/oauth2/v3/userinfo")
-	setDefault(&env.CalendarEndpoint, googleURL+"/calendar/v3/")
-	if env.ClockURL == "" {
-		env.ClockURL = googleURL + "/_fake/clock"
-	}
-	if env.OAuthRedirectURL == "" {
-		env.OAuthRedirectURL = functionsURL + "/OAuthCallback/"
-	}
-	if env.WebhookURL == "" {
-		env.WebhookURL = functionsURL + "/CalendarWebhook/"
-	}
-	if len(env.AllowedReturnURLs) == 0 {
-		env.AllowedReturnURLs = []string{functionsURL + "/"}
-	}
-	if len(env.WidgetOrigins) == 0 {
-		env.WidgetOrigins = []string{functionsURL}
-	}
-
-	p, err := platform.New(ctx, env, platform.Deps{})
+	p, err := platform.New(ctx, env.Platform, platform.Deps{})
 	if err != nil {
 		return err
 	}
@@ -90,7 +84,7 @@ func run(addr, googleAddr, webDir string, seed bool) error {
 	if err := topology.Ensure(ctx, p.PubSub, topology.Options{PushBase: functionsURL, MinBackoff: time.Second, MaxBackoff: 10 * time.Second}); err != nil {
 		return err
 	}
-	hs, ms, err := localstack.Handlers(p)
+	hs, ms, err := localstack.Handlers(p, env)
 	if err != nil {
 		return err
 	}

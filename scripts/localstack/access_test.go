@@ -66,7 +66,7 @@ func subscribe(t *testing.T, h *harness, sub, topic string) {
 func TestConsumersDeadLetterWithinDeclaration(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	_, consumers, err := Handlers(h.Stack.Platform)
+	_, consumers, err := Handlers(h.Stack.Platform, h.Stack.Env)
 	if err != nil {
 		t.Fatal(err)
 	}

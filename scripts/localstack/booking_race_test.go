@@ -29,7 +29,7 @@ func TestCancelDuringExportLeavesNoEvent(t *testing.T) {
 	id, tok := created["id"].(string), created["cancelToken"].(string)
 
 	p := h.Stack.Platform
-	x := &booking.Exporter{Store: p.Store, Accounts: p.Accounts(), Fields: p.Env.ExportFields}
+	x := &booking.Exporter{Store: p.Store, Accounts: p.Accounts(h.Stack.Env.Google), Fields: h.Stack.Env.ExportFields}
 	now := h.FG.Now()
 	// The insert is held for 3 s; the cancel and the delete export below take a few
 	// milliseconds, and the test checks that they really ran inside that window.

@@ -484,7 +484,7 @@ func TestLateReauthDoesNotUndoAReconnect(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustConnect(t, h, "t1", "anna", "anna@example.com") // reconnect: a new sealed token
-	if err := h.Stack.Platform.Accounts().MarkReauth(context.Background(), old, h.FG.Now()); err != nil {
+	if err := h.Stack.Platform.Accounts(h.Stack.Env.Google).MarkReauth(context.Background(), old, h.FG.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if s := h.connections("t1", "anna").Connections[0].Status; s != store.StatusActive {
@@ -492,7 +492,7 @@ func TestLateReauthDoesNotUndoAReconnect(t *testing.T) {
 	}
 	// The current session's failure still counts.
 	cur, _ := st.GetConnection(context.Background(), "t1", "anna", conn)
-	if err := h.Stack.Platform.Accounts().MarkReauth(context.Background(), cur, h.FG.Now()); err != nil {
+	if err := h.Stack.Platform.Accounts(h.Stack.Env.Google).MarkReauth(context.Background(), cur, h.FG.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if s := h.connections("t1", "anna").Connections[0].Status; s != store.StatusReauthRequired {

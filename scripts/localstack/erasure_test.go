@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/belbo/calsync/shared/booking"
+	"github.com/belbo/calsync/shared/connect"
 	"github.com/belbo/calsync/shared/erasure"
 	"github.com/belbo/calsync/shared/store"
 )
@@ -63,7 +64,7 @@ func TestEraseCustomerCrashAndRetry(t *testing.T) {
 	h.FG.SetTime(time.Date(2026, 11, 4, 12, 0, 0, 0, time.UTC)) // the first appointment is over
 
 	// Run 1 dies before the second booking's Google step.
-	svc := erasure.New(h.Stack.Platform)
+	svc := eraser(h)
 	svc.Crash = crashAt("google ", 2)
 	first, err := svc.Customer(context.Background(), "te", "xaver@example.org", h.FG.Now())
 	if !errors.Is(err, errCrash) || !errors.Is(err, erasure.ErrRetry) {
@@ -167,7 +168,7 @@ func TestEraseStaffAndTenantCrashAndRetry(t *testing.T) {
 	})
 	h.FG.WaitIdle(ctx)
 
-	svc := erasure.New(h.Stack.Platform)
+	svc := eraser(h)
 	svc.Crash = crashAt("tree", 1)
 	first, err := svc.Staff(ctx, "ts", "anna")
 	if !errors.Is(err, errCrash) || first.Disconnected != 1 {
@@ -221,4 +222,10 @@ func TestEraseStaffAndTenantCrashAndRetry(t *testing.T) {
 	if !h.calendarsFresh("tother", "carl", elsewhere) {
 		t.Fatal("the other tenant's connection lost its grant")
 	}
+}
+
+// eraser is the erasure service on the stack's root platform, configured as Manage's.
+func eraser(h *harness) *erasure.Service {
+	p, env := h.Stack.Platform, h.Stack.Env
+	return erasure.New(p, connect.New(p, env.Google, env.Connect, env.Channels), env.Export)
 }

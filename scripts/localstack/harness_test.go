@@ -147,23 +147,19 @@ func testSecrets(t testing.TB) *secrets.Static {
 // testEnv is a stack's configuration against the emulators and a fake Google at google.
 func testEnv(project, google, clientID, clockURL string) config.Env {
 	return config.Env{
-		Project:               project,
-		FirestoreEmulatorHost: "set",
-		PubsubEmulatorHost:    "set",
-		AuthURL:               google + "/o/oauth2/auth",
-		TokenURL:              google + "/token",
-		RevokeURL:             google + "/revoke",
-		UserinfoURL:           google + "/oauth2/v3/userinfo",
-		CalendarEndpoint:      google + "/calendar/v3/",
-		OAuthClientID:         clientID,
-		ClockURL:              clockURL,
-		SyncHorizon:           400 * 24 * time.Hour,
-		SyncPast:              31 * 24 * time.Hour,
-		SafetySyncInterval:    30 * time.Minute,
-		FullResyncInterval:    24 * time.Hour,
-		ChannelTTL:            7 * 24 * time.Hour,
-		ChannelRenewMargin:    24 * time.Hour,
-		ExportFields:          []string{"service", "customerName"},
+		Platform: config.Platform{Project: project, FirestoreEmulatorHost: "set", PubsubEmulatorHost: "set", ClockURL: clockURL},
+		Google: config.Google{
+			OAuthClientID:    clientID,
+			AuthURL:          google + "/o/oauth2/auth",
+			TokenURL:         google + "/token",
+			RevokeURL:        google + "/revoke",
+			UserinfoURL:      google + "/oauth2/v3/userinfo",
+			CalendarEndpoint: google + "/calendar/v3/",
+		},
+		Channels:     config.Channels{ChannelTTL: 7 * 24 * time.Hour, ChannelRenewMargin: 24 * time.Hour},
+		SyncWindow:   config.SyncWindow{SyncHorizon: 400 * 24 * time.Hour, SyncPast: 31 * 24 * time.Hour},
+		SyncSchedule: config.SyncSchedule{SafetySyncInterval: 30 * time.Minute, FullResyncInterval: 24 * time.Hour},
+		Export:       config.Export{ExportFields: []string{"service", "customerName"}},
 	}
 }
 

@@ -142,7 +142,8 @@ func BenchmarkHostileLoad(b *testing.B) {
 	fg.SetBaseURL(gsrv.URL)
 	reads := &readCounter{}
 	// The deployed configuration: the Slots answer cache on, default limits.
-	env := config.Env{Project: testenv.Project(b), ClockURL: fg.ClockURL(), WidgetOrigins: []string{widgetOrigin}, ExportFields: []string{"service"}, SlotsCacheTTL: 5 * time.Second}
+	env := config.Env{Platform: config.Platform{Project: testenv.Project(b), ClockURL: fg.ClockURL()}, Widget: config.Widget{WidgetOrigins: []string{widgetOrigin}},
+		Export: config.Export{ExportFields: []string{"service"}}, SlotsCache: config.SlotsCache{SlotsCacheTTL: 5 * time.Second}}
 	logs := &logBuffer{}
 	s, err := Start(context.Background(), Options{Env: env, Deps: platform.Deps{Secrets: secrets.NewStatic(nil, nil), LogWriter: logs, Clock: fg.Clock(), FirestoreOptions: []option.ClientOption{reads.option(b)}}, TopicsOnly: true})
 	if err != nil {

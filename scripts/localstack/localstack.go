@@ -14,6 +14,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -32,33 +33,42 @@ import (
 	"github.com/belbo/calsync/shared/topology"
 )
 
-// HTTPFunction is one HTTP entry point.
-type HTTPFunction struct {
-	Name  string
-	Build platform.HTTPBuilder
+// Function is one entry point: its name, the topic it consumes (Pub/Sub functions), the
+// type of its Config and its New, given its Config selected from the whole system's
+// configuration (config.Select) — as deployed it is given its Config loaded from its own
+// environment (platform.LazyHTTP, LazyEvent).
+type Function[H any] struct {
+	Name   string
+	Topic  string
+	Config reflect.Type
+	Build  func(*platform.Platform, config.Env) (H, error)
 }
 
+// HTTPFunction is one HTTP entry point.
+type HTTPFunction = Function[http.Handler]
+
 // EventFunction is one Pub/Sub entry point.
-type EventFunction struct {
-	Name  string
-	Topic string
-	Build platform.MessageBuilder
+type EventFunction = Function[platform.MessageHandler]
+
+func function[C platform.Config, H any](name, topic string, build func(*platform.Platform, C) (H, error)) Function[H] {
+	return Function[H]{Name: name, Topic: topic, Config: reflect.TypeFor[C](),
+		Build: func(p *platform.Platform, env config.Env) (H, error) { return build(p, config.Select[C](env)) }}
 }
 
 // HTTPFunctions lists every HTTP function (the same list Terraform deploys).
 var HTTPFunctions = []HTTPFunction{
-	{"Manage", manage.New},
-	{"OAuthCallback", oauthcallback.New},
-	{"CalendarWebhook", calendarwebhook.New},
-	{"Slots", slots.New},
-	{"Book", book.New},
+	function("Manage", "", manage.New),
+	function("OAuthCallback", "", oauthcallback.New),
+	function("CalendarWebhook", "", calendarwebhook.New),
+	function("Slots", "", slots.New),
+	function("Book", "", book.New),
 }
 
 // EventFunctions lists every Pub/Sub function.
 var EventFunctions = []EventFunction{
-	{"SyncCalendar", synccalendar.Topic, synccalendar.New},
-	{"RenewChannels", renewchannels.Topic, renewchannels.New},
-	{"ExportBooking", exportbooking.Topic, exportbooking.New},
+	function("SyncCalendar", synccalendar.Topic, synccalendar.New),
+	function("RenewChannels", renewchannels.Topic, renewchannels.New),
+	function("ExportBooking", exportbooking.Topic, exportbooking.New),
 }
 
 // Consumer is a Pub/Sub function built on its own scoped platform: dispatch through
@@ -80,20 +90,21 @@ func (c Consumer) Dispatch(ctx context.Context, body []byte) error {
 }
 
 // Handlers builds every function, each on p.For(its name): a platform scoped to the
-// function's declaration in shared/topology/access.go, exactly as deployed. HTTP functions
-// are keyed by name; event functions come back as consumers keyed by name.
-func Handlers(p *platform.Platform) (map[string]http.Handler, map[string]Consumer, error) {
+// function's declaration in shared/topology/access.go, exactly as deployed, and with its
+// Config selected from env. HTTP functions are keyed by name; event functions come back as
+// consumers keyed by name.
+func Handlers(p *platform.Platform, env config.Env) (map[string]http.Handler, map[string]Consumer, error) {
 	hs := map[string]http.Handler{}
 	for _, f := range HTTPFunctions {
 		fp, err := p.For(f.Name)
 		if err != nil {
 			return nil, nil, fmt.Errorf("build %s: %w", f.Name, err)
 		}
-		h, err := fp.BuildHTTP(f.Build)
+		h, err := f.Build(fp, env)
 		if err != nil {
 			return nil, nil, fmt.Errorf("build %s: %w", f.Name, err)
 		}
-		hs[f.Name] = h
+		hs[f.Name] = fp.Wrap(h)
 	}
 	ms := map[string]Consumer{}
 	for _, f := range EventFunctions {
@@ -101,7 +112,7 @@ func Handlers(p *platform.Platform) (map[string]http.Handler, map[string]Consume
 		if err != nil {
 			return nil, nil, fmt.Errorf("build %s: %w", f.Name, err)
 		}
-		h, err := f.Build(fp)
+		h, err := f.Build(fp, env)
 		if err != nil {
 			return nil, nil, fmt.Errorf("build %s: %w", f.Name, err)
 		}
@@ -112,8 +123,8 @@ func Handlers(p *platform.Platform) (map[string]http.Handler, map[string]Consume
 
 // Mux routes /<Function>/… to each function with the prefix stripped. Event functions
 // accept Pub/Sub push bodies: 2xx acknowledges, 5xx asks for redelivery.
-func Mux(p *platform.Platform, extra map[string]http.Handler) (*http.ServeMux, error) {
-	hs, ms, err := Handlers(p)
+func Mux(p *platform.Platform, env config.Env, extra map[string]http.Handler) (*http.ServeMux, error) {
+	hs, ms, err := Handlers(p, env)
 	if err != nil {
 		return nil, err
 	}
@@ -160,8 +171,11 @@ type Stack struct {
 	// messages, reading what functions wrote). The functions run on platforms scoped from
 	// it (Handlers), never on this one.
 	Platform *platform.Platform
-	srv      *http.Server
-	ln       net.Listener
+	// Env is the configuration the functions were built from (Options.Env with the URLs
+	// that depend on the address filled in).
+	Env config.Env
+	srv *http.Server
+	ln  net.Listener
 }
 
 // Options configure a stack.
@@ -242,7 +256,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if env.WebhookURL == "" {
 		env.WebhookURL = base + "/CalendarWebhook/"
 	}
-	p, err := platform.New(ctx, env, o.Deps)
+	p, err := platform.New(ctx, env.Platform, o.Deps)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -261,13 +275,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 			return nil, err
 		}
 	}
-	mux, err := Mux(p, o.Extra)
+	mux, err := Mux(p, env, o.Extra)
 	if err != nil {
 		p.Close()
 		ln.Close()
 		return nil, err
 	}
-	s := &Stack{URL: base, Platform: p, ln: ln, srv: &http.Server{Handler: observe(mux, o.Observe), ReadHeaderTimeout: 10 * time.Second}}
+	s := &Stack{URL: base, Platform: p, Env: env, ln: ln, srv: &http.Server{Handler: observe(mux, o.Observe), ReadHeaderTimeout: 10 * time.Second}}
 	go s.srv.Serve(ln)
 	return s, nil
 }

@@ -42,7 +42,7 @@ func TestOpsTokenKeyRotation(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{Push: true})
 	ctx := context.Background()
-	tool := opslib.New(h.Stack.Platform)
+	tool := opslib.New(h.Stack.Platform, h.Stack.Env.SyncSchedule)
 	primary, second := h.addAccount("rot@example.com")
 	conn := mustConnect(t, h, "t1", "s1", "rot@example.com")
 	if v := h.tokenVersion("t1", "s1", conn); v != "1" {
@@ -113,7 +113,7 @@ func TestOpsStateKeyRotation(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
 	ctx := context.Background()
-	tool := opslib.New(h.Stack.Platform)
+	tool := opslib.New(h.Stack.Platform, h.Stack.Env.SyncSchedule)
 	h.addAccount("state@example.com")
 	before := mustConnect(t, h, "t1", "s1", "state@example.com")
 
@@ -173,7 +173,7 @@ func TestOpsKeyRotationThroughSecretManager(t *testing.T) {
 	src := secrets.NewSecretManagerTTL(fake.Client(), "test-project", 300*time.Millisecond)
 	h := newHarness(t, harnessOptions{Secrets: src})
 	ctx := context.Background()
-	tool := opslib.New(h.Stack.Platform)
+	tool := opslib.New(h.Stack.Platform, h.Stack.Env.SyncSchedule)
 	h.addAccount("smrot@example.com")
 	conn := mustConnect(t, h, "t1", "s1", "smrot@example.com")
 	if v := h.tokenVersion("t1", "s1", conn); v != "1" {

@@ -21,6 +21,7 @@ import (
 	"google.golang.org/api/iterator"
 
 	"github.com/belbo/calsync/shared/booking"
+	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/store"
 )
@@ -229,7 +230,11 @@ func TestPrivacyAllowList(t *testing.T) {
 
 	// A start-up failure logs through the default logger before any logger exists.
 	before := strings.Count(defaultLogs.String(), "function start-up failed")
-	startup := platform.LazyHTTP("Slots", []string{"A_VARIABLE_NOBODY_SETS"}, nil)
+	type unconfigured struct {
+		config.Platform
+		Missing string `env:"A_VARIABLE_NOBODY_SETS" check:"required"`
+	}
+	startup := platform.LazyHTTP("Slots", func(*platform.Platform, unconfigured) (http.Handler, error) { return nil, nil })
 	rec := httptest.NewRecorder()
 	startup(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != http.StatusServiceUnavailable || strings.Count(defaultLogs.String(), "function start-up failed") <= before {

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/api/calendar/v3"
 
 	"github.com/belbo/calsync/functions/renewchannels"
+	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/fakegoogle"
 	"github.com/belbo/calsync/shared/messages"
 	"github.com/belbo/calsync/shared/renewal"
@@ -21,14 +22,14 @@ import (
 )
 
 // renewer builds the same renewer the deployed RenewChannels uses, on a platform scoped to
-// RenewChannels' declaration, as deployed.
+// RenewChannels' declaration and with its Config, as deployed.
 func (h *harness) renewer() *renewal.Renewer {
 	h.t.Helper()
 	p, err := h.Stack.Platform.For("RenewChannels")
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return renewchannels.Renewer(p)
+	return renewchannels.Renewer(p, config.Select[renewchannels.Config](h.Stack.Env))
 }
 
 // tick publishes a scheduler tick to renew-channels, exactly as Cloud Scheduler does.

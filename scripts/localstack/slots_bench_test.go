@@ -41,7 +41,8 @@ func benchStackWith(b *testing.B, m *meter) *Stack {
 	b.Cleanup(gsrv.Close)
 	fg.SetBaseURL(gsrv.URL)
 	sec := secrets.NewStatic(nil, nil)
-	env := config.Env{Project: testenv.Project(b), ClockURL: fg.ClockURL(), WidgetOrigins: []string{widgetOrigin}, ExportFields: []string{"service"}}
+	env := config.Env{Platform: config.Platform{Project: testenv.Project(b), ClockURL: fg.ClockURL()}, Widget: config.Widget{WidgetOrigins: []string{widgetOrigin}},
+		Export: config.Export{ExportFields: []string{"service"}}}
 	// Deployed, "now" is the system clock; the local CLOCK_URL costs an HTTP round trip per
 	// request that production never pays, so the benchmark reads the fake's clock in-process.
 	o := Options{Env: env, Deps: platform.Deps{Secrets: sec, LogWriter: io.Discard, Clock: fg.Clock()}}

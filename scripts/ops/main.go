@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/belbo/calsync/scripts/ops/opslib"
@@ -131,7 +132,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, tool
 			if err != nil {
 				return nil, err
 			}
-			opslib.RotateStateKeyGuide(stdout, kv, t.P.Env.LocalSecrets)
+			opslib.RotateStateKeyGuide(stdout, kv, t.P.Config.LocalSecrets)
 			return nil, nil
 		}
 	default:
@@ -149,25 +150,26 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer, tool
 		}
 	}
 	if tool == nil {
-		env, err := config.FromOS()
-		if err != nil {
-			return fmt.Errorf("configuration: %w", err)
-		}
-		if *project != "" {
-			env.Project = *project
-			if os.Getenv("SECRETS_PROJECT") == "" {
-				env.SecretsProject = *project
+		// -project stands for GOOGLE_CLOUD_PROJECT (and so for SECRETS_PROJECT when unset).
+		lookup := func(k string) (string, bool) {
+			if k == "GOOGLE_CLOUD_PROJECT" && *project != "" {
+				return *project, true
 			}
+			return os.LookupEnv(k)
 		}
-		if env.Project == "" {
+		if v, _ := lookup("GOOGLE_CLOUD_PROJECT"); strings.TrimSpace(v) == "" {
 			return fmt.Errorf("%w: set GOOGLE_CLOUD_PROJECT or -project", errUsage)
 		}
-		p, err := platform.New(ctx, env, platform.Deps{LogWriter: stderr})
+		var cfg opslib.Config
+		if err := config.Load(&cfg, lookup); err != nil {
+			return fmt.Errorf("configuration: %w", err)
+		}
+		p, err := platform.New(ctx, cfg.Platform, platform.Deps{LogWriter: stderr})
 		if err != nil {
 			return err
 		}
 		defer p.Close()
-		tool = opslib.New(p)
+		tool = opslib.New(p, cfg.SyncSchedule)
 	}
 	out, err := exec(ctx, tool)
 	if v := reflect.ValueOf(out); out != nil && !(v.Kind() == reflect.Pointer && v.IsNil()) {

@@ -24,6 +24,7 @@ import (
 
 	"cloud.google.com/go/firestore"
 
+	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/health"
 	"github.com/belbo/calsync/shared/logging"
 	"github.com/belbo/calsync/shared/messages"
@@ -32,13 +33,21 @@ import (
 	"github.com/belbo/calsync/shared/topology"
 )
 
+// Config is the configuration the tool reads: the platform's, and the sync schedule a
+// connection's health is judged against (as Manage judges it).
+type Config struct {
+	config.Platform
+	config.SyncSchedule
+}
+
 // Tool runs operations on one platform.
 type Tool struct {
-	P *platform.Platform
+	P        *platform.Platform
+	Schedule config.SyncSchedule
 }
 
 // New returns a tool on p.
-func New(p *platform.Platform) *Tool { return &Tool{P: p} }
+func New(p *platform.Platform, s config.SyncSchedule) *Tool { return &Tool{P: p, Schedule: s} }
 
 // ---- inspect ----
 
@@ -128,7 +137,7 @@ func (t *Tool) Inspect(ctx context.Context, o InspectOptions) (*InspectReport, e
 		return nil, err
 	}
 	rep := &InspectReport{Now: now.UTC(), Connections: []ConnectionInfo{}}
-	th := health.DefaultThresholds(t.P.Env.SafetySyncInterval)
+	th := health.DefaultThresholds(t.Schedule.SafetySyncInterval)
 	for _, c := range conns {
 		cals, err := st.ListCalendars(ctx, o.Tenant, o.Staff, c.ID)
 		if err != nil {
