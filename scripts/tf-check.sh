@@ -152,4 +152,9 @@ step "scripts/tfcheck"
 (cd "$ROOT" && go run ./scripts/tfcheck -plan "$WORK/plan.json" -dir terraform -functions functions)
 step_done
 
+# --- 7. every function starts with the environment the plan gives it ----------------------
+step "function configurations against the plan (scripts/localstack TestFunctionConfigs)"
+(cd "$ROOT" && CALSYNC_PLAN_JSON="$WORK/plan.json" go test -count=1 -run '^TestFunctionConfigs$' ./scripts/localstack)
+step_done
+
 log "all checks passed in $(($(date +%s) - all_start)) s"
