@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Offline checks of terraform/: fmt, tflint (bundled Terraform rules), init from a local
-# provider mirror, validate, plan against a dummy project with a dummy token, and
-# scripts/tfcheck on the plan JSON. Nothing is written into the repository: Terraform's data
-# dir, the lock file, the plan and any placeholder archives live in a temp dir.
+# provider mirror, validate, plan against a dummy project with a dummy token, scripts/tfcheck
+# on the plan JSON, and every function's Config loaded from the environment the plan gives
+# it (scripts/localstack TestFunctionConfigs). Nothing is written into the repository:
+# Terraform's data dir, the lock file, the plan and any placeholder archives live in a temp
+# dir.
 #
 # Needs: terraform >= 1.9 on PATH, go. The Google and time providers are built once per
 # machine by scripts/tf-provider.sh (3-6 minutes the first time) and cached outside the repo.
