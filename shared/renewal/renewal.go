@@ -94,10 +94,10 @@ type Renewer struct {
 	Log        *slog.Logger
 	WebhookURL string
 
-	TTL            time.Duration // channel lifetime asked of Google (config.ChannelTTL)
-	Margin         time.Duration // renew channels expiring within this (config.ChannelRenewMargin)
+	TTL            time.Duration // channel lifetime asked of Google (config.Channels ChannelTTL)
+	Margin         time.Duration // renew channels expiring within this (config.Channels ChannelRenewMargin)
 	SafetyInterval time.Duration // safety-net sync when not synced for this long
-	PollInterval   time.Duration // sync interval of calendars in polling mode (config.PollInterval)
+	PollInterval   time.Duration // sync interval of calendars in polling mode (config.SyncSchedule PollInterval)
 	FullInterval   time.Duration // full resync when the last one is older
 	ListInterval   time.Duration // calendar-list pass at most this often per connection
 	LeaseTTL       time.Duration // per-calendar renewal lease
