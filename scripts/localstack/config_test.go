@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/belbo/calsync/shared/config"
+	"github.com/belbo/calsync/shared/testenv"
 )
 
 // planEnvironments reads the environment variables Terraform deploys each function with,
@@ -77,28 +78,17 @@ func commonEnv(t *testing.T) []string {
 // start without which variables.
 func readmeFunctions(t *testing.T) map[string][2][]string {
 	t.Helper()
-	raw, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(raw)
-	start := strings.Index(s, "| function | groups | cannot start without |")
-	if start < 0 {
-		t.Fatal("the README has no table of the functions' configuration")
-	}
 	out := map[string][2][]string{}
-	for _, line := range strings.Split(s[start:], "\n")[2:] {
-		cols := strings.Split(line, "|")
-		if len(cols) != 5 {
-			break
+	for _, cells := range testenv.TableRows(t, "../../README.md", "| function | groups | cannot start without |") {
+		if len(cells) != 3 {
+			t.Fatalf("README row has %d columns, want function | groups | cannot start without: %q", len(cells), cells)
 		}
-		groups := strings.Split(strings.ReplaceAll(cols[2], " ", ""), ",")
 		var vars []string
-		for _, m := range regexp.MustCompile("`([A-Z][A-Z0-9_]+)`").FindAllStringSubmatch(cols[3], -1) {
+		for _, m := range regexp.MustCompile("`([A-Z][A-Z0-9_]+)`").FindAllStringSubmatch(cells[2], -1) {
 			vars = append(vars, m[1])
 		}
 		slices.Sort(vars)
-		out[strings.TrimSpace(cols[1])] = [2][]string{groups, vars}
+		out[cells[0]] = [2][]string{strings.Split(strings.ReplaceAll(cells[1], " ", ""), ","), vars}
 	}
 	return out
 }

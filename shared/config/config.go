@@ -346,31 +346,37 @@ func Select[C any](env Env) C {
 // Groups names the groups a configuration type is made of, in declaration order.
 func Groups(c reflect.Type) []string {
 	var out []string
-	for i := range c.NumField() {
-		f := c.Field(i)
-		switch {
-		case groups[f.Type]:
+	walkType(c, func(f reflect.StructField) bool {
+		if groups[f.Type] {
 			out = append(out, f.Type.Name())
-		case f.Type.Kind() == reflect.Struct:
-			out = append(out, Groups(f.Type)...)
+			return true
 		}
-	}
+		return false
+	})
 	return out
 }
 
 // Variables names the variables a configuration type reads, in declaration order.
 func Variables(c reflect.Type) []string {
 	var out []string
+	walkType(c, func(f reflect.StructField) bool {
+		if name := f.Tag.Get("env"); name != "" {
+			out = append(out, name)
+			return true
+		}
+		return false
+	})
+	return out
+}
+
+// walkType calls take with each field of c, depth first, and goes into a struct field
+// unless take took it.
+func walkType(c reflect.Type, take func(reflect.StructField) bool) {
 	for i := range c.NumField() {
-		f := c.Field(i)
-		switch {
-		case f.Tag.Get("env") != "":
-			out = append(out, f.Tag.Get("env"))
-		case f.Type.Kind() == reflect.Struct:
-			out = append(out, Variables(f.Type)...)
+		if f := c.Field(i); !take(f) && f.Type.Kind() == reflect.Struct {
+			walkType(f.Type, take)
 		}
 	}
-	return out
 }
 
 // ExportField reports whether f may be written into a staff member's Google calendar.

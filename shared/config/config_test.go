@@ -44,7 +44,7 @@ func TestLoadDefaults(t *testing.T) {
 
 // A configuration checks exactly the variables of its groups: what a function does not
 // embed it neither reads nor requires, and what it embeds fails at load when missing or
-// malformed (the checks Need used to apply by name).
+// malformed.
 func TestLoadChecksItsGroups(t *testing.T) {
 	t.Parallel()
 	type widget struct {

@@ -1,13 +1,14 @@
 package config
 
 import (
-	"os"
 	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/belbo/calsync/shared/testenv"
 )
 
 // readmeRow is one row of the README's configuration table.
@@ -18,30 +19,13 @@ type readmeRow struct {
 
 func readmeTable(t *testing.T) []readmeRow {
 	t.Helper()
-	raw, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	section := string(raw)
-	start := strings.Index(section, "## Configuration")
-	if start < 0 {
-		t.Fatal("README has no Configuration section")
-	}
-	section = section[start:]
-	if end := strings.Index(section, "\nTest-only variables"); end > 0 {
-		section = section[:end]
-	}
 	var rows []readmeRow
-	for _, line := range strings.Split(section, "\n") {
-		if !strings.HasPrefix(line, "| `") {
-			continue
+	for _, cells := range testenv.TableRows(t, "../../README.md", "| variable | group | meaning | default |") {
+		if len(cells) != 4 {
+			t.Fatalf("README row has %d columns, want variable | group | meaning | default: %q", len(cells), cells)
 		}
-		cols := strings.Split(line, "|")
-		if len(cols) != 6 {
-			t.Fatalf("README row has %d columns, want variable | group | meaning | default: %s", len(cols)-2, line)
-		}
-		r := readmeRow{group: strings.TrimSpace(cols[2]), deflt: cols[4]}
-		for _, m := range regexp.MustCompile("`([A-Z][A-Z0-9_]+)`").FindAllStringSubmatch(cols[1], -1) {
+		r := readmeRow{group: cells[1], deflt: cells[3]}
+		for _, m := range regexp.MustCompile("`([A-Z][A-Z0-9_]+)`").FindAllStringSubmatch(cells[0], -1) {
 			r.vars = append(r.vars, m[1])
 		}
 		rows = append(rows, r)
