@@ -202,7 +202,9 @@ func load(v reflect.Value, get func(string) string, seen map[string]bool) []erro
 			} else if err := check(f.Tag.Get("check"), name, fv.Interface()); err != nil {
 				errs = append(errs, err)
 			}
-		case fv.Kind() == reflect.Struct && f.IsExported():
+		case fv.Kind() == reflect.Struct && !f.IsExported():
+			panic("config: " + t.String() + "." + f.Name + " is unexported, so it cannot be loaded")
+		case fv.Kind() == reflect.Struct:
 			errs = append(errs, load(fv, get, seen)...)
 		}
 	}
