@@ -6,6 +6,8 @@
 //
 // Isolation: every call to Project returns a fresh project id, and the emulators keep
 // projects apart, so tests run in parallel without resets.
+//
+// TableRows reads a Markdown table, for tests that hold a document to the code.
 package testenv
 
 import (
