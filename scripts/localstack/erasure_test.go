@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/belbo/calsync/shared/booking"
+	"github.com/belbo/calsync/shared/config"
 	"github.com/belbo/calsync/shared/connect"
 	"github.com/belbo/calsync/shared/erasure"
 	"github.com/belbo/calsync/shared/store"
@@ -227,5 +228,5 @@ func TestEraseStaffAndTenantCrashAndRetry(t *testing.T) {
 // eraser is the erasure service on the stack's root platform, configured as Manage's.
 func eraser(h *harness) *erasure.Service {
 	p, env := h.Stack.Platform, h.Stack.Env
-	return erasure.New(p, connect.New(p, env.Google, env.Connect, env.Channels), env.Export)
+	return erasure.New(p, connect.New(p, config.Select[connect.Config](env)), env.Export)
 }
