@@ -244,6 +244,7 @@ func BenchmarkFreshness(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			ps, staff, sl := freshStack(b, 1, 1)
 			v := view{ps.harness, staff, &http.Client{}}
+			logFrom := len(ps.Logs.String())
 			var push, recv, done, gone, vis []time.Duration
 			extra := 0
 			for k := range n {
@@ -293,13 +294,14 @@ func BenchmarkFreshness(b *testing.B) {
 			b.ReportMetric(float64(pctDur(vis, 0.99).Microseconds())/1000, "events-p99-ms")
 			b.ReportMetric(float64(pctDur(vis, 0.5).Microseconds())/1000, "events-p50-ms")
 			benchtable.Emit(benchtable.Table{Title: fmt.Sprintf("Freshness, one change at a time: %d changes, 1 account, 1 calendar (BenchmarkFreshness/one-at-a-time)", n),
-				Columns: freshCols, Rows: [][]string{
+				Columns: freshCols, Rows: append([][]string{
 					pctRow("push delivered (CalendarWebhook answered)", push, ""),
 					pctRow("message received (SyncCalendar push arrived)", recv, ""),
 					pctRow("sync done (SyncCalendar answered)", done, ""),
 					pctRow("slot withdrawn by Slots", gone, "p99 ≤ 250 ms: "+met(pctDur(gone, 0.99), 250*time.Millisecond)),
 					pctRow("event in the events API", vis, "p99 ≤ 250 ms: "+met(pctDur(vis, 0.99), 250*time.Millisecond)),
-				}})
+				}, runRows(syncRuns(ps.Logs.String(), logFrom))...),
+				Notes: "Rows marked · are per SyncCalendar run, from its sync.done log line (shared/syncer Stats.Took), not from the owner's edit. Runs: " + outcomes(syncRuns(ps.Logs.String(), logFrom)) + "."})
 		}
 	})
 	b.Run("load", func(b *testing.B) {
@@ -311,7 +313,9 @@ func BenchmarkFreshness(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			ps, staff, sl := freshStack(b, accounts, calsPer)
 			v := view{ps.harness, staff, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+			logFrom := len(ps.Logs.String())
 			var push, recv, done, gone, vis []time.Duration
+			inFlight := 0
 			for r := range rounds {
 				offered := v.slots()
 				var cs []*change
@@ -384,6 +388,7 @@ func BenchmarkFreshness(b *testing.B) {
 				for _, t := range sd {
 					done = append(done, t.Sub(t0))
 				}
+				inFlight = max(inFlight, sl.inFlight("SyncCalendar", t0))
 				for _, c := range cs {
 					gone = append(gone, c.slotGone.Sub(c.t0))
 					vis = append(vis, c.visible.Sub(c.t0))
@@ -394,14 +399,15 @@ func BenchmarkFreshness(b *testing.B) {
 			b.ReportMetric(float64(pctDur(vis, 0.5).Microseconds())/1000, "events-p50-ms")
 			benchtable.Emit(benchtable.Table{Title: fmt.Sprintf("Freshness under load: %d calendars of %d accounts changing at once, %d rounds, %d changes (BenchmarkFreshness/load)",
 				accounts*calsPer, accounts, rounds, accounts*calsPer*rounds),
-				Columns: freshCols, Rows: [][]string{
+				Columns: freshCols, Rows: append([][]string{
 					pctRow("push delivered (every CalendarWebhook answer, from the round's start)", push, ""),
 					pctRow("message received (every SyncCalendar push arrival)", recv, ""),
 					pctRow("sync done (every SyncCalendar answer)", done, ""),
 					pctRow("slot withdrawn by Slots", gone, "p99 ≤ 1 s: "+met(pctDur(gone, 0.99), time.Second)),
 					pctRow("event in the events API", vis, "p99 ≤ 1 s: "+met(pctDur(vis, 0.99), time.Second)),
-				},
-				Notes: "Under load, stages are the distribution of every request of that stage from the round's start (requests are not tied to one change); the last two rows are per change. Polling all 20 staff members' events and one Slots request per round adds up to one polling round (tens of ms) to each visible time."})
+				}, runRows(syncRuns(ps.Logs.String(), logFrom))...),
+				Notes: fmt.Sprintf("Under load, stages are the distribution of every request of that stage from the round's start (requests are not tied to one change); the last two rows are per change. Polling all staff members' events and one Slots request per round adds up to one polling round (tens of ms) to each visible time. Rows marked · are per SyncCalendar run, from its sync.done log line. Runs: %s. At most %d SyncCalendar pushes were in flight at once (the Pub/Sub emulator's push concurrency: BenchmarkFreshnessEmulatorPush).",
+					outcomes(syncRuns(ps.Logs.String(), logFrom)), inFlight)})
 		}
 	})
 }

@@ -24,15 +24,15 @@ func (r *run) acquire(ctx context.Context) (bool, error) {
 	st := r.s.Store
 	calRef := st.Doc(r.ref)
 	connRef := st.Connection(r.ref.Tenant, r.ref.Staff, r.ref.Connection)
-	var conn *store.Connection // read once, when the lease looks free
+	var conn *store.Connection // read once, with the calendar's first read
 	for attempt := 0; attempt < 50; attempt++ {
-		snap, err := calRef.Get(ctx)
-		if status.Code(err) == codes.NotFound {
+		snap, connSnap, err := r.readLease(ctx, calRef, connRef, conn == nil)
+		if err != nil {
+			return false, err
+		}
+		if !snap.Exists() {
 			r.st.Outcome = "skipped_missing"
 			return false, nil
-		}
-		if err != nil {
-			return false, fmt.Errorf("read calendar %s: %w", r.ref, err)
 		}
 		var cal store.Calendar
 		if err := snap.DataTo(&cal); err != nil {
@@ -57,7 +57,7 @@ func (r *run) acquire(ctx context.Context) (bool, error) {
 			return false, nil
 		}
 		if conn == nil {
-			if conn, err = r.readConnection(ctx, connRef); conn == nil || err != nil {
+			if conn, err = r.decodeConnection(connSnap); conn == nil || err != nil {
 				return false, err
 			}
 		}
@@ -79,6 +79,26 @@ func (r *run) acquire(ctx context.Context) (bool, error) {
 		}
 	}
 	return false, fmt.Errorf("take lease of %s: too much contention", r.ref)
+}
+
+// readLease reads the calendar document and, with it in the same round trip when withConn,
+// its connection: a free lease needs both, and a sync run is a chain of dependent round
+// trips, so the connection is not read after the calendar. (A message that finds the
+// lease held reads the connection for nothing: one document read.) A missing document
+// comes back as a snapshot that does not exist.
+func (r *run) readLease(ctx context.Context, calRef, connRef *firestore.DocumentRef, withConn bool) (cal, conn *firestore.DocumentSnapshot, err error) {
+	if withConn {
+		snaps, err := r.s.Store.GetAll(ctx, []*firestore.DocumentRef{calRef, connRef})
+		if err != nil {
+			return nil, nil, fmt.Errorf("read calendar %s and its connection: %w", r.ref, err)
+		}
+		return snaps[0], snaps[1], nil
+	}
+	cal, err = calRef.Get(ctx)
+	if err != nil && status.Code(err) != codes.NotFound {
+		return nil, nil, fmt.Errorf("read calendar %s: %w", r.ref, err)
+	}
+	return cal, nil, nil
 }
 
 // markDirty handles a calendar whose lease another run holds: it sets dirty (a
@@ -117,22 +137,18 @@ func (r *run) markDirty(ctx context.Context, calRef *firestore.DocumentRef, cal 
 	return true, nil
 }
 
-// readConnection reads the calendar's connection; nil without an error when it is missing
-// (the outcome is then recorded).
-func (r *run) readConnection(ctx context.Context, connRef *firestore.DocumentRef) (*store.Connection, error) {
-	connSnap, err := connRef.Get(ctx)
-	if status.Code(err) == codes.NotFound {
+// decodeConnection decodes the calendar's connection; nil without an error when it is
+// missing (the outcome is then recorded).
+func (r *run) decodeConnection(snap *firestore.DocumentSnapshot) (*store.Connection, error) {
+	if !snap.Exists() {
 		r.st.Outcome = "skipped_missing"
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("read connection %s: %w", r.ref.Connection, err)
-	}
 	conn := &store.Connection{}
-	if err := connSnap.DataTo(conn); err != nil {
+	if err := snap.DataTo(conn); err != nil {
 		return nil, fmt.Errorf("decode connection %s: %w", r.ref.Connection, err)
 	}
-	conn.ID = connRef.ID
+	conn.ID = snap.Ref.ID
 	return conn, nil
 }
 
@@ -158,7 +174,7 @@ func (r *run) release(ctx context.Context, extra map[string]any) error {
 	withdrawn := false
 	err := st.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
 		withdrawn = false
-		snap, err := tx.Get(calRef)
+		snap, active, err := r.readWithConnection(tx)
 		if err != nil {
 			if status.Code(err) == codes.NotFound {
 				return nil
@@ -167,11 +183,7 @@ func (r *run) release(ctx context.Context, extra map[string]any) error {
 		}
 		// A run that fails after its calendar was deselected (or its access withdrawn) may
 		// have written pages after the delete; no later sync comes to remove them.
-		if sel, _ := snap.DataAt("selected"); sel != true {
-			withdrawn = true
-		} else if active, err := r.connectionActive(tx); err != nil {
-			return err
-		} else if !active {
+		if sel, _ := snap.DataAt("selected"); sel != true || !active {
 			withdrawn = true
 		}
 		ups := []firestore.Update{}
@@ -208,9 +220,9 @@ func (r *run) releaseAfter(ctx context.Context, cause error) error {
 }
 
 // held reads, inside tx, the calendar this run holds the lease of (errLeaseLost when it
-// no longer does) and whether its connection is still active.
+// no longer does) and whether its connection is still active, both in one round trip.
 func (r *run) held(tx *firestore.Transaction) (*store.Calendar, bool, error) {
-	snap, err := tx.Get(r.s.Store.Doc(r.ref))
+	snap, active, err := r.readWithConnection(tx)
 	if err != nil {
 		return nil, false, err
 	}
@@ -221,22 +233,25 @@ func (r *run) held(tx *firestore.Transaction) (*store.Calendar, bool, error) {
 	if cal.LeaseOwner != r.owner {
 		return nil, false, errLeaseLost
 	}
-	active, err := r.connectionActive(tx)
-	return &cal, active, err
+	return &cal, active, nil
 }
 
-// connectionActive reads, inside tx, whether the calendar's connection still exists and
-// is active.
-func (r *run) connectionActive(tx *firestore.Transaction) (bool, error) {
-	snap, err := tx.Get(r.s.Store.Connection(r.ref.Tenant, r.ref.Staff, r.ref.Connection))
-	if status.Code(err) == codes.NotFound {
-		return false, nil
-	}
+// readWithConnection reads, inside tx and in one round trip, the calendar document (a
+// NotFound error when it is gone) and whether its connection still exists and is active.
+func (r *run) readWithConnection(tx *firestore.Transaction) (*firestore.DocumentSnapshot, bool, error) {
+	st := r.s.Store
+	snaps, err := tx.GetAll([]*firestore.DocumentRef{st.Doc(r.ref), st.Connection(r.ref.Tenant, r.ref.Staff, r.ref.Connection)})
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
-	v, _ := snap.DataAt("status")
-	return v == store.StatusActive, nil
+	if !snaps[0].Exists() {
+		return nil, false, status.Errorf(codes.NotFound, "calendar %s not found", r.ref)
+	}
+	if !snaps[1].Exists() {
+		return snaps[0], false, nil
+	}
+	v, _ := snaps[1].DataAt("status")
+	return snaps[0], v == store.StatusActive, nil
 }
 
 // renewLease extends the lease if it is still ours (one read and write per page).

@@ -55,16 +55,26 @@ func (r *run) listAll(ctx context.Context, cal *calendar.Service, token string, 
 			call = call.PageToken(pageToken)
 		}
 		r.st.ListCalls++
+		t := time.Now()
 		resp, err := call.Do()
+		t = since(&r.st.Took.List, t)
 		if err != nil {
 			return "", &googleError{err}
 		}
 		r.st.Pages++
-		if err := r.writePage(ctx, resp.Items, horizonEnd, seen); err != nil {
+		// The lease is renewed after each page that more work follows before finish (another
+		// page, the sweep); finish checks and extends or releases it itself.
+		renew := resp.NextPageToken != "" || full
+		renewed, err := r.writePage(ctx, resp.Items, horizonEnd, seen, renew)
+		if err != nil {
 			return "", err
 		}
-		if err := r.renewLease(ctx); err != nil {
-			return "", err
+		t = since(&r.st.Took.Write, t)
+		if renew && !renewed {
+			if err := r.renewLease(ctx); err != nil {
+				return "", err
+			}
+			since(&r.st.Took.Renew, t)
 		}
 		if r.s.AfterPage != nil {
 			if err := r.s.AfterPage(r.ref, page); err != nil {
@@ -73,9 +83,11 @@ func (r *run) listAll(ctx context.Context, cal *calendar.Service, token string, 
 		}
 		if resp.NextPageToken == "" {
 			if full {
+				t := time.Now()
 				if err := r.sweep(ctx, seen); err != nil {
 					return "", err
 				}
+				since(&r.st.Took.Write, t)
 			}
 			if resp.NextSyncToken == "" {
 				return "", &googleError{errors.New("events.list: last page without nextSyncToken")}

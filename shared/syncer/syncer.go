@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -94,6 +95,28 @@ type Stats struct {
 	Full      bool
 	Outcome   string
 	ErrClass  string
+	// Took splits the run's wall time by phase (all loops), so a slow sync shows where it
+	// waited: logged with sync.done and read by the freshness benchmark.
+	Took Timing
+}
+
+// Timing is where one Run's wall time went. Phases are sequential, so they add up to the
+// run's duration less bookkeeping (logging, decoding).
+type Timing struct {
+	Lease  time.Duration // taking the lease: calendar and connection reads, the CAS write
+	Open   time.Duration // the staff member's time zone and the account's clients (decrypt)
+	List   time.Duration // events.list calls, including any access-token refresh
+	Write  time.Duration // page writes: reading stored months, committing, echo checks, sweep
+	Renew  time.Duration // lease renewals between pages
+	Finish time.Duration // the finish transaction (token, bookkeeping, release or loop)
+	Wait   time.Duration // LoopDelay waits before listing again
+}
+
+// since adds the time since t0 to *d and returns now (for the next phase's start).
+func since(d *time.Duration, t0 time.Time) time.Time {
+	now := time.Now()
+	*d += now.Sub(t0)
+	return now
 }
 
 func (s *Syncer) horizon() time.Duration {
@@ -165,6 +188,8 @@ type run struct {
 	cal  *store.Calendar
 	conn *store.Connection
 	zone *time.Location
+	// awaitZone waits for loadZone, started when the lease is taken, and returns its error.
+	awaitZone func() error
 }
 
 func (r *run) log(ctx context.Context, err error) {
@@ -180,8 +205,26 @@ func (r *run) log(ctx context.Context, err error) {
 		slog.String("reason", r.msg.Reason), slog.Int("runs", r.st.Runs), slog.Int("pages", r.st.Pages),
 		slog.Int("listCalls", r.st.ListCalls), slog.Int("written", r.st.Written), slog.Int("deleted", r.st.Deleted),
 		slog.Bool("full", r.st.Full), slog.Int64("durationMs", time.Since(r.t0).Milliseconds()),
-		slog.String("outcome", r.st.Outcome), slog.String("errorClass", r.st.ErrClass))
+		slog.String("outcome", r.st.Outcome), slog.String("errorClass", r.st.ErrClass),
+		slog.Group("took", slog.Int64("leaseMs", ms(r.st.Took.Lease)), slog.Int64("openMs", ms(r.st.Took.Open)),
+			slog.Int64("listMs", ms(r.st.Took.List)), slog.Int64("writeMs", ms(r.st.Took.Write)),
+			slog.Int64("renewMs", ms(r.st.Took.Renew)), slog.Int64("finishMs", ms(r.st.Took.Finish)),
+			slog.Int64("waitMs", ms(r.st.Took.Wait))),
+		slog.Int64("sinceNotifiedMs", r.sinceNotified()))
 }
+
+// sinceNotified is how long after the webhook received Google's notification this run
+// started (Pub/Sub delivery, a cold start, a redelivery's backoff); 0 for a message
+// without notifiedAt. Clocks of different instances may differ by up to ClockSkew.
+func (r *run) sinceNotified() int64 {
+	if r.msg.NotifiedAt.IsZero() {
+		return 0
+	}
+	return ms(r.t0.Sub(r.msg.NotifiedAt))
+}
+
+// ms rounds to whole milliseconds (a microsecond-resolution float would be noise in logs).
+func ms(d time.Duration) int64 { return d.Milliseconds() }
 
 // leaseUntil is the shared clock's now plus the TTL plus the real time this run took.
 func (r *run) leaseUntil() time.Time {
@@ -190,16 +233,20 @@ func (r *run) leaseUntil() time.Time {
 
 func (r *run) do(ctx context.Context) error {
 	ok, err := r.acquire(ctx)
+	t := since(&r.st.Took.Lease, r.t0)
 	if err != nil || !ok {
 		return err
 	}
-	if err := r.loadZone(ctx); err != nil {
-		return r.releaseAfter(ctx, err)
-	}
+	// The staff member's time zone is needed only to write the first page: read it while
+	// the account is opened and Google lists.
+	zone := make(chan error, 1)
+	go func() { zone <- r.loadZone(ctx) }()
+	r.awaitZone = sync.OnceValue(func() error { return <-zone })
 	sess, err := r.s.Accounts.Open(ctx, r.conn)
 	if err != nil {
 		return r.releaseAfter(ctx, fmt.Errorf("open connection %s: %w", r.conn.ID, err))
 	}
+	since(&r.st.Took.Open, t)
 	fullNext := r.msg.Reason == "full"
 	for loop := 0; ; loop++ {
 		r.st.Runs++
@@ -208,7 +255,9 @@ func (r *run) do(ctx context.Context) error {
 		if err != nil {
 			return r.fail(ctx, err)
 		}
+		t := time.Now()
 		again, err := r.finish(ctx, token)
+		since(&r.st.Took.Finish, t)
 		if err != nil || !again {
 			return err
 		}
@@ -223,11 +272,13 @@ func (r *run) do(ctx context.Context) error {
 			return r.s.Publish(ctx, topology.CalendarSync, m)
 		}
 		if d := r.s.loopDelay(); d > 0 {
+			t := time.Now()
 			select {
 			case <-time.After(d):
 			case <-ctx.Done():
 				return r.releaseAfter(context.WithoutCancel(ctx), ctx.Err())
 			}
+			since(&r.st.Took.Wait, t)
 		}
 	}
 }
