@@ -18,7 +18,7 @@ import (
 // counted points the env's store at a second Firestore client on the same emulator
 // project whose gRPC connection counts every operation (shared/opcount): the figures the
 // targets are checked against are what the emulator was asked, not the syncer's own Stats.
-func (e *env) counted(b *testing.B) *opcount.Counter {
+func (e *env) counted(b testing.TB) *opcount.Counter {
 	b.Helper()
 	project := strings.Split(e.Store.FS.Collection("x").Path, "/")[1]
 	c := opcount.New()
