@@ -25,7 +25,7 @@ import (
 // in for a SyncCalendar run of that length). Reported: publish → push arrival per message
 // and the most pushes in flight at once. The emulator (0.8.x) runs two push loops per
 // subscription, each pushing one message and waiting for its answer, and polls an empty
-// backlog every 100 ms; so with handler time d the k-th message arrives after about k/2 × d.
+// backlog every 100 ms (so a lone message waits 0–100 ms for its push); so with handler time d the k-th message arrives after about k/2 × d.
 // Production Pub/Sub pushes many messages at once (up to SyncCalendar's max instances).
 func BenchmarkFreshnessEmulatorPush(b *testing.B) {
 	testenv.Require(b, "PUBSUB_EMULATOR_HOST")
@@ -33,12 +33,14 @@ func BenchmarkFreshnessEmulatorPush(b *testing.B) {
 	if benchtable.Full() {
 		n = 100
 	}
-	emulatorPush(b, n, 0) // warm-up: the emulator's JIT and connections, as a running stack has them
+	emulatorPush(b, n, 0, false) // warm-up: the emulator's JIT and connections, as a running stack has them
 	for i := 0; i < b.N; i++ {
-		var rows [][]string
+		one, _ := emulatorPush(b, n, 0, true)
+		rows := [][]string{pctRow("publish → push arrival, one message at a time (idle subscription), empty handler", one, "")}
+		b.ReportMetric(float64(pctDur(one, 0.5).Microseconds())/1000, "one-at-a-time-p50-ms")
 		var note string
 		for _, d := range []time.Duration{0, 100 * time.Millisecond, 250 * time.Millisecond} {
-			arr, inFlight := emulatorPush(b, n, d)
+			arr, inFlight := emulatorPush(b, n, d, false)
 			rows = append(rows, pctRow(fmt.Sprintf("publish → push arrival, handler answers after %d ms", d.Milliseconds()), arr, ""))
 			note += fmt.Sprintf(" %d ms: %d;", d.Milliseconds(), inFlight)
 			if d == 0 {
@@ -52,10 +54,10 @@ func BenchmarkFreshnessEmulatorPush(b *testing.B) {
 	}
 }
 
-// emulatorPush publishes n messages at once to a fresh topic with a push subscription to a
-// handler that answers after d, and returns each message's publish → arrival time and the
-// most pushes in flight at once.
-func emulatorPush(b *testing.B, n int, d time.Duration) ([]time.Duration, int) {
+// emulatorPush publishes n messages at once (or, sequential, each after the previous one
+// arrived) to a fresh topic with a push subscription to a handler that answers after d, and
+// returns each message's publish → arrival time and the most pushes in flight at once.
+func emulatorPush(b *testing.B, n int, d time.Duration, sequential bool) ([]time.Duration, int) {
 	b.Helper()
 	ctx := context.Background()
 	project := testenv.Project(b)
@@ -102,17 +104,32 @@ func emulatorPush(b *testing.B, n int, d time.Duration) ([]time.Duration, int) {
 	pub := ps.Publisher("probe")
 	pub.PublishSettings.DelayThreshold = time.Millisecond
 	defer pub.Stop()
+	publish := func() {
+		res := pub.Publish(ctx, &pubsub.Message{Data: []byte(time.Now().Format(time.RFC3339Nano))})
+		if _, err := res.Get(ctx); err != nil {
+			b.Error(err)
+		}
+	}
+	deadline := time.After(time.Duration(n)*d + 60*time.Second)
+	if sequential {
+		for k := range n {
+			publish()
+			select {
+			case <-got:
+			case <-deadline:
+				b.Fatalf("only %d of %d pushes arrived", k, n)
+			}
+			time.Sleep(time.Duration(k%10) * 25 * time.Millisecond) // spread over the emulator's 100 ms idle poll
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return arrivals, most
+	}
 	var wg sync.WaitGroup
 	for range n {
-		wg.Go(func() {
-			res := pub.Publish(ctx, &pubsub.Message{Data: []byte(time.Now().Format(time.RFC3339Nano))})
-			if _, err := res.Get(ctx); err != nil {
-				b.Error(err)
-			}
-		})
+		wg.Go(publish)
 	}
 	wg.Wait()
-	deadline := time.After(time.Duration(n)*d + 60*time.Second)
 	for k := 0; k < n; k++ {
 		select {
 		case <-got:

@@ -250,13 +250,18 @@ func (r *run) do(ctx context.Context) error {
 	fullNext := r.msg.Reason == "full"
 	for loop := 0; ; loop++ {
 		r.st.Runs++
-		token, err := r.syncOnce(ctx, sess.Calendar, fullNext)
+		token, fin, err := r.syncOnce(ctx, sess.Calendar, fullNext)
 		fullNext = false
 		if err != nil {
 			return r.fail(ctx, err)
 		}
 		t := time.Now()
-		again, err := r.finish(ctx, token)
+		var again bool
+		if fin != nil { // the last page's transaction finished the pass
+			again, err = r.finished(ctx, *fin, false)
+		} else {
+			again, err = r.finish(ctx, token)
+		}
 		since(&r.st.Took.Finish, t)
 		if err != nil || !again {
 			return err

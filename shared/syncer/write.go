@@ -33,32 +33,46 @@ const atomicMax = 400
 // errPageTooBig: a page planned for one transaction needs more than batchLimit writes.
 var errPageTooBig = errors.New("syncer: page too big for one transaction")
 
-// writePage applies one page: event docs and busy items. With renew, it also extends the
-// lease; renewed reports that it did so (the caller renews otherwise).
+// pageEnd is what a page's transaction may do besides writing the page.
+type pageEnd struct {
+	renew  bool   // extend the lease: more work follows before the pass finishes
+	finish bool   // finish the pass, saving token: the last page of an incremental listing
+	token  string // the listing's next sync token (with finish)
+}
+
+// pageDone is what a page's transaction did besides writing the page.
+type pageDone struct {
+	renewed bool        // the lease was extended
+	fin     *finishPlan // the pass was finished (finish must not run again)
+}
+
+// writePage applies one page: event docs and busy items.
 //
 // A page of at most atomicMax events — every incremental sync of a few changes — is read
-// and written in one transaction that checks the lease and renews it: three dependent
-// round trips instead of the phased path's nine (read, three phases, renewal), since each
-// round trip on a sync's path adds to how soon a change shows. Larger pages are written in
-// parallel batches in three phases whose order keeps the index consistent across a crash
-// (see the package comment).
-func (r *run) writePage(ctx context.Context, items []*calendar.Event, horizonEnd time.Time, seen map[string]bool, renew bool) (renewed bool, err error) {
+// and written in one transaction that checks the lease and renews it or, on the last page
+// of an incremental listing, finishes the pass (token, bookkeeping, release): three
+// dependent round trips for what took a read, three phases, a renewal and the finish
+// transaction (15), since every round trip on a sync's path adds to how soon a change
+// shows. Larger pages are written in parallel batches in three phases whose order keeps
+// the index consistent across a crash (see the package comment); end is then left to the
+// caller.
+func (r *run) writePage(ctx context.Context, items []*calendar.Event, horizonEnd time.Time, seen map[string]bool, end pageEnd) (pageDone, error) {
 	if err := r.awaitZone(); err != nil {
-		return false, err
+		return pageDone{}, err
 	}
 	if len(items) == 0 {
-		return false, nil
+		return pageDone{}, nil
 	}
 	byID, order, gone := r.changes(items, horizonEnd, seen)
 	events := r.s.Store.Events(r.ref)
 	if len(order) <= atomicMax {
-		err := r.writeAtomic(ctx, events, order, byID, renew)
+		done, err := r.writeAtomic(ctx, events, order, byID, end)
 		if err == nil {
 			r.checkEchoes(ctx, order, byID, gone)
-			return renew, nil
+			return done, nil
 		}
 		if !errors.Is(err, errPageTooBig) {
-			return false, err
+			return pageDone{}, err
 		}
 		for _, id := range order {
 			byID[id].oldMonths = nil
@@ -66,12 +80,12 @@ func (r *run) writePage(ctx context.Context, items []*calendar.Event, horizonEnd
 	}
 	exists, err := r.readOldMonths(ctx, events, order, byID)
 	if err != nil {
-		return false, err
+		return pageDone{}, err
 	}
 	p1, p2, p3 := r.planPage(events, order, byID, exists, false)
 	for _, phase := range [][]write{p1, p2, p3} {
 		if err := r.commit(ctx, phase); err != nil {
-			return false, err
+			return pageDone{}, err
 		}
 	}
 	r.checkEchoes(ctx, order, byID, gone)
@@ -81,23 +95,31 @@ func (r *run) writePage(ctx context.Context, items []*calendar.Event, horizonEnd
 			r.st.Deleted++
 		}
 	}
-	return false, nil
+	return pageDone{}, nil
 }
 
-// writeAtomic reads the calendar (the lease fence) and the page's stored events and writes
-// the page's final state — event docs with their new months, busy items, deletions, and
-// with renew the lease's extension — in one transaction. Being atomic, it needs no
-// months-union phase.
-func (r *run) writeAtomic(ctx context.Context, events *firestore.CollectionRef, order []string, byID map[string]*change, renew bool) error {
-	calRef := r.s.Store.Doc(r.ref)
-	refs := make([]*firestore.DocumentRef, 0, len(order)+1)
-	refs = append(refs, calRef)
+// writeAtomic reads the calendar (the lease fence), its connection (with end.finish) and
+// the page's stored events, and writes the page's final state — event docs with their new
+// months, busy items, deletions — with the lease's extension (end.renew) or the pass's
+// finish (end.finish) in one transaction. Being atomic, it needs no months-union phase. A
+// calendar found deselected or withdrawn when finishing gets no page writes: they would
+// be deleted at once.
+func (r *run) writeAtomic(ctx context.Context, events *firestore.CollectionRef, order []string, byID map[string]*change, end pageEnd) (pageDone, error) {
+	st := r.s.Store
+	calRef := st.Doc(r.ref)
+	refs := []*firestore.DocumentRef{calRef, st.Connection(r.ref.Tenant, r.ref.Staff, r.ref.Connection)}
+	if !end.finish {
+		refs = refs[:1] // the connection matters only to finishing
+	}
+	head := len(refs)
 	for _, id := range order {
 		refs = append(refs, events.Doc(id))
 	}
 	var ws []write
+	var done pageDone
 	written := 0
-	err := r.s.Store.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+	err := st.RunTransaction(ctx, func(ctx context.Context, tx *firestore.Transaction) error {
+		ws, done, written = nil, pageDone{}, 0
 		snaps, err := tx.GetAll(refs)
 		if err != nil {
 			return err
@@ -105,19 +127,38 @@ func (r *run) writeAtomic(ctx context.Context, events *firestore.CollectionRef, 
 		if !snaps[0].Exists() {
 			return errCalendarGone
 		}
-		if owner, _ := snaps[0].DataAt("leaseOwner"); owner != r.owner {
+		var cal store.Calendar
+		if err := snaps[0].DataTo(&cal); err != nil {
+			return err
+		}
+		if cal.LeaseOwner != r.owner {
 			return errLeaseLost
 		}
-		exists := map[string]bool{}
-		for i, id := range order {
-			byID[id].oldMonths = nil
-			if snap := snaps[i+1]; snap.Exists() {
-				exists[id] = true
-				byID[id].oldMonths = storedMonths(snap)
+		var ups []firestore.Update
+		switch {
+		case end.finish:
+			active := false
+			if c := snaps[1]; c.Exists() {
+				v, _ := c.DataAt("status")
+				active = v == store.StatusActive
 			}
+			f := r.planFinish(&cal, active, end.token)
+			done.fin, ups = &f, f.ups
+		case end.renew:
+			done.renewed, ups = true, []firestore.Update{{Path: "leaseUntil", Value: r.leaseUntil()}}
 		}
-		p1, p2, p3 := r.planPage(events, order, byID, exists, true)
-		ws, written = slices.Concat(p1, p2, p3), len(p1)
+		if done.fin == nil || !done.fin.deselected {
+			exists := map[string]bool{}
+			for i, id := range order {
+				byID[id].oldMonths = nil
+				if snap := snaps[head+i]; snap.Exists() {
+					exists[id] = true
+					byID[id].oldMonths = storedMonths(snap)
+				}
+			}
+			p1, p2, p3 := r.planPage(events, order, byID, exists, true)
+			ws, written = slices.Concat(p1, p2, p3), len(p1)
+		}
 		if len(ws)+1 > batchLimit {
 			return errPageTooBig
 		}
@@ -126,19 +167,19 @@ func (r *run) writeAtomic(ctx context.Context, events *firestore.CollectionRef, 
 				return err
 			}
 		}
-		if renew {
-			return tx.Update(calRef, []firestore.Update{{Path: "leaseUntil", Value: r.leaseUntil()}})
+		if len(ups) > 0 {
+			return tx.Update(calRef, ups)
 		}
 		return nil
 	})
 	if err != nil {
 		if errors.Is(err, errPageTooBig) || errors.Is(err, errLeaseLost) || errors.Is(err, errCalendarGone) {
-			return err
+			return pageDone{}, err
 		}
-		return fmt.Errorf("write page of %s: %w", r.ref, err)
+		return pageDone{}, fmt.Errorf("write page of %s: %w", r.ref, err)
 	}
 	r.st.Writes += len(ws)
-	if renew {
+	if done.renewed {
 		r.st.Writes++
 	}
 	r.st.Written += written
@@ -147,7 +188,7 @@ func (r *run) writeAtomic(ctx context.Context, events *firestore.CollectionRef, 
 			r.st.Deleted++
 		}
 	}
-	return nil
+	return done, nil
 }
 
 // changes turns one page's items into one change per event id (in first-seen order) and
