@@ -19,6 +19,7 @@ import (
 	"github.com/belbo/calsync/shared/availability"
 	"github.com/belbo/calsync/shared/benchtable"
 	"github.com/belbo/calsync/shared/fakegoogle"
+	"github.com/belbo/calsync/shared/opcount"
 )
 
 // stageLog records when each function's requests arrived and finished (meter hook).
@@ -322,6 +323,7 @@ func BenchmarkFreshness(b *testing.B) {
 			ps, staff, sl := freshStack(b, accounts, calsPer)
 			v := view{ps.harness, staff, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 			logFrom := len(ps.Logs.String())
+			ops := ps.M.C.Snapshot()
 			var push, recv, done, gone, vis []time.Duration
 			inFlight := 0
 			for r := range rounds {
@@ -415,8 +417,8 @@ func BenchmarkFreshness(b *testing.B) {
 					pctRow("slot withdrawn by Slots", gone, "p99 ≤ 1 s: "+met(pctDur(gone, 0.99), time.Second)),
 					pctRow("event in the events API", vis, "p99 ≤ 1 s: "+met(pctDur(vis, 0.99), time.Second)),
 				}, runRows(syncRuns(ps.Logs.String(), logFrom))...),
-				Notes: fmt.Sprintf("Under load, stages are the distribution of every request of that stage from the round's start (requests are not tied to one change); the last two rows are per change. Polling the pending staff members' events and one Slots request per round, with a 10 ms pause between rounds (pollEvery), adds up to one polling round to each visible time. Rows marked · are per SyncCalendar run, from its sync.done log line. Runs: %s. At most %d SyncCalendar pushes were in flight at once (the Pub/Sub emulator's push concurrency: BenchmarkFreshnessEmulatorPush).",
-					outcomes(syncRuns(ps.Logs.String(), logFrom)), inFlight)})
+				Notes: fmt.Sprintf("Under load, stages are the distribution of every request of that stage from the round's start (requests are not tied to one change); the last two rows are per change. Polling the pending staff members' events and one Slots request per round, with a 10 ms pause between rounds (pollEvery), adds up to one polling round to each visible time. Rows marked · are per SyncCalendar run, from its sync.done log line. Runs: %s. At most %d SyncCalendar pushes were in flight at once (the Pub/Sub emulator's push concurrency: BenchmarkFreshnessEmulatorPush). Firestore RPCs of the whole stack during the rounds (syncs, webhook, polling): %s.",
+					outcomes(syncRuns(ps.Logs.String(), logFrom)), inFlight, rpcCounts(opcount.Diff(ps.M.C.Snapshot(), ops)))})
 		}
 	})
 }

@@ -66,9 +66,9 @@ func runRows(runs []syncDone) [][]string {
 		pctRow("· · lease (calendar + connection reads, CAS)", col(func(r syncDone) int64 { return r.Took.LeaseMs }), ""),
 		pctRow("· · open (time zone, clients)", col(func(r syncDone) int64 { return r.Took.OpenMs }), ""),
 		pctRow("· · Google events.list (incl. token refresh)", col(func(r syncDone) int64 { return r.Took.ListMs }), ""),
-		pctRow("· · page writes (months read, commits)", col(func(r syncDone) int64 { return r.Took.WriteMs }), ""),
-		pctRow("· · lease renewals", col(func(r syncDone) int64 { return r.Took.RenewMs }), ""),
-		pctRow("· · finish transaction", col(func(r syncDone) int64 { return r.Took.FinishMs }), ""),
+		pctRow("· · page transaction (events read, writes; finishes the pass on an incremental last page)", col(func(r syncDone) int64 { return r.Took.WriteMs }), ""),
+		pctRow("· · separate lease renewals (large pages)", col(func(r syncDone) int64 { return r.Took.RenewMs }), ""),
+		pctRow("· · separate finish (empty or large last page, full listing) and cleanup", col(func(r syncDone) int64 { return r.Took.FinishMs }), ""),
 		pctRow("· · loop delay waits", col(func(r syncDone) int64 { return r.Took.WaitMs }), ""),
 	}
 }
@@ -113,4 +113,19 @@ func (l *stageLog) inFlight(fn string, t time.Time) int {
 		best = max(best, cur)
 	}
 	return best
+}
+
+// rpcCounts lists the Firestore RPCs of a counter diff by method ("BatchGetDocuments 120,
+// BeginTransaction 40, …"); Rollback counts transactions that were retried or abandoned.
+func rpcCounts(d map[string]int64) string {
+	var parts []string
+	for _, k := range sortedKeys(d) {
+		if m, ok := strings.CutPrefix(k, "rpc."); ok && !strings.Contains(m, "Publish") {
+			parts = append(parts, fmt.Sprintf("%s %d", m, d[k]))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }
