@@ -138,14 +138,18 @@ func freshStackWith(b *testing.B, accounts, calsPer int, o harnessOptions) (*pus
 }
 
 // slotAt is the start of the n-th free half hour from the first Tuesday: weekdays 09:00–16:30
-// Berlin over four weeks (320 distinct slots).
+// Berlin over four weeks (16 a day; the Slots range below holds 22 weekdays, 352 slots).
 func slotAt(n int) time.Time {
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	day := time.Date(2026, 11, 3, 9, 0, 0, 0, berlin)
-	d := n / 16
-	day = day.AddDate(0, 0, d/5*7+d%5)
-	if day.Weekday() == time.Saturday || day.Weekday() == time.Sunday {
-		panic("slotAt: weekend")
+	for d := n / 16; ; day = day.AddDate(0, 0, 1) {
+		if day.Weekday() == time.Saturday || day.Weekday() == time.Sunday {
+			continue
+		}
+		if d == 0 {
+			break
+		}
+		d--
 	}
 	return day.Add(time.Duration(n%16) * 30 * time.Minute)
 }
