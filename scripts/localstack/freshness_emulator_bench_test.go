@@ -39,7 +39,7 @@ func BenchmarkFreshnessEmulatorPush(b *testing.B) {
 		rows := [][]string{pctRow("publish → push arrival, one message at a time (idle subscription), empty handler", one, "")}
 		b.ReportMetric(float64(pctDur(one, 0.5).Microseconds())/1000, "one-at-a-time-p50-ms")
 		var note string
-		for _, d := range []time.Duration{0, 100 * time.Millisecond, 250 * time.Millisecond} {
+		for _, d := range []time.Duration{0, 20 * time.Millisecond, 50 * time.Millisecond} {
 			arr, inFlight := emulatorPush(b, n, d, false)
 			rows = append(rows, pctRow(fmt.Sprintf("publish → push arrival, handler answers after %d ms", d.Milliseconds()), arr, ""))
 			note += fmt.Sprintf(" %d ms: %d;", d.Milliseconds(), inFlight)
