@@ -8,10 +8,12 @@
 //
 // Crash safety: the sync token is saved only at the end, and every write is idempotent,
 // so a run that dies between pages is repaired by the next run, which lists again from
-// the old token. Within a page, event documents first grow their "months" to the union
-// of old and new months, then the busy docs change, then "months" shrinks; a crash at
-// any point leaves "months" a superset of where the event is indexed, so the next run
-// removes stale busy items.
+// the old token. A small page (every incremental sync of a few changes) is written in one
+// transaction — on an incremental listing's last page the same one that saves the token —
+// so it is applied whole or not at all. A larger page is written in parallel batches:
+// event documents first grow their "months" to the union of old and new months, then the
+// busy docs change, then "months" shrinks; a crash at any point leaves "months" a superset
+// of where the event is indexed, so the next run removes stale busy items.
 //
 // Logs carry ids and counts only, never titles, details or e-mail addresses.
 package syncer
