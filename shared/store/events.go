@@ -41,3 +41,24 @@ func (s *Store) CalendarBusy(c CalRef) firestore.Query {
 	return busy.Where(firestore.DocumentID, ">=", busy.Doc(prefix)).
 		Where(firestore.DocumentID, "<", busy.Doc(prefix+"\uf8ff"))
 }
+
+// EventMonths reads the id and stored months (field "months") of every event of c,
+// projected: no event data is read.
+func (s *Store) EventMonths(ctx context.Context, c CalRef) ([]*firestore.DocumentSnapshot, error) {
+	return s.Events(c).Select("months").Documents(ctx).GetAll()
+}
+
+// CalendarBusyMonths reads and decodes the busy month documents of c.
+func (s *Store) CalendarBusyMonths(ctx context.Context, c CalRef) ([]BusyMonth, error) {
+	snaps, err := s.CalendarBusy(c).Documents(ctx).GetAll()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]BusyMonth, len(snaps))
+	for i, snap := range snaps {
+		if err := snap.DataTo(&out[i]); err != nil {
+			return nil, fmt.Errorf("decode busy %s: %w", snap.Ref.ID, err)
+		}
+	}
+	return out, nil
+}

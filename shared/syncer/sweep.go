@@ -11,8 +11,7 @@ import (
 
 // sweep deletes stored events a full listing did not return (and their busy items).
 func (r *run) sweep(ctx context.Context, seen map[string]bool) error {
-	events := r.s.Store.Events(r.ref)
-	snaps, err := events.Select("months").Documents(ctx).GetAll()
+	snaps, err := r.s.Store.EventMonths(ctx, r.ref)
 	if err != nil {
 		return fmt.Errorf("sweep events of %s: %w", r.ref, err)
 	}
@@ -29,15 +28,11 @@ func (r *run) sweep(ctx context.Context, seen map[string]bool) error {
 		dels = append(dels, write{ref: snap.Ref, del: true})
 	}
 	// Busy items without a listed event (left by anything that went wrong before) go too.
-	bsnaps, err := r.s.Store.CalendarBusy(r.ref).Documents(ctx).GetAll()
+	months, err := r.s.Store.CalendarBusyMonths(ctx, r.ref)
 	if err != nil {
 		return fmt.Errorf("sweep busy of %s: %w", r.ref, err)
 	}
-	for _, snap := range bsnaps {
-		var bm store.BusyMonth
-		if err := snap.DataTo(&bm); err != nil {
-			return fmt.Errorf("decode busy %s: %w", snap.Ref.ID, err)
-		}
+	for _, bm := range months {
 		for id := range bm.Items {
 			if !seen[id] {
 				addBusy(busy, bm.Month, id, firestore.Delete)
