@@ -162,6 +162,28 @@ func Months(e store.Event) []string {
 	return store.MonthsSpanned(e.Start, e.End)
 }
 
+// MaxIndexedMonths bounds the months one event is indexed into. Longer than any sync
+// window (SYNC_PAST_DAYS + SYNC_HORIZON_DAYS ≤ 20 years), it is only reached by an event
+// spanning decades or millennia (event dates are RFC 3339 full-dates: any year up to
+// 9999), which ClipMonths then keeps to the months a sync window can be asked about.
+const MaxIndexedMonths = 240
+
+// ClipMonths keeps, when there are more than MaxIndexedMonths, only the months from
+// from's to to's (inclusive, UTC); otherwise months is returned as it is.
+func ClipMonths(months []string, from, to time.Time) []string {
+	if len(months) <= MaxIndexedMonths {
+		return months
+	}
+	lo, hi := store.MonthKey(from), store.MonthKey(to)
+	out := []string{}
+	for _, m := range months {
+		if len(m) == len(lo) && m >= lo && m <= hi {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // Item is the busy-index entry of a busy event.
 func Item(e store.Event) store.BusyItem {
 	if e.AllDay {

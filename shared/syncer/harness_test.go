@@ -238,6 +238,7 @@ func (e *env) expected() snapshot {
 		if !ev.Start.Before(horizonEnd) || !ev.End.After(now.Add(-e.S.Past)) {
 			continue
 		}
+		ev.Months = calevents.ClipMonths(ev.Months, now.Add(-e.S.Past), horizonEnd)
 		out.Events[ev.ID] = key(ev)
 		if ev.Busy {
 			var v []string

@@ -507,3 +507,23 @@ func TestDeselectThenRetryableErrorLeavesNothing(t *testing.T) {
 		t.Fatalf("data left: %d events, %d busy items", len(got.Events), len(got.Busy))
 	}
 }
+
+// TestMillenniaLongEventIndexedWithinTheWindow: Google accepts dates up to the year 9999;
+// an all-day event from 2026 to 8026 (found by FuzzFromGoogle: 72,000 months) is indexed
+// only in the months of the sync window, and the sync converges.
+func TestMillenniaLongEventIndexedWithinTheWindow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	long := e.create(&calendar.Event{Summary: "forever", Start: &calendar.EventDateTime{Date: "2026-11-30"}, End: &calendar.EventDateTime{Date: "8026-12-01"}})
+	e.mustRun()
+	got := e.stored()
+	b, ok := got.Busy[long.Id]
+	if !ok {
+		t.Fatal("the long event is not in the busy index")
+	}
+	months := strings.Count(b, ",") + 1
+	if months < 12 || months > 20 {
+		t.Fatalf("indexed in %d months; want the sync window's (about 13)", months)
+	}
+	e.converged()
+}

@@ -211,6 +211,7 @@ func (r *run) changes(items []*calendar.Event, horizonEnd time.Time, seen map[st
 			cancelled = true // unreadable: treat as gone rather than keep stale data
 			ev = store.Event{ID: it.Id}
 		}
+		ev.Months = calevents.ClipMonths(ev.Months, pastEdge, horizonEnd)
 		c := &change{id: ev.ID, ev: ev, del: cancelled}
 		if !c.del && (!ev.Start.Before(horizonEnd) || !ev.End.After(pastEdge)) {
 			c.del = true // outside the window: not stored
