@@ -3,6 +3,7 @@
 # reports the executions each reached. `go test` already runs each target's seed corpus as a
 # normal test; this explores further.
 #   FUZZ_MIN_EXECS=N  fail when a target ends below N executions (default 0: report only)
+#   FUZZ_ONLY=REGEX   run only the targets whose name matches (e.g. after fixing what one found)
 #   FUZZ_OUT=DIR      where the report goes (default /tmp/calsync-fuzz): 01.json in `go test
 #                     -json` form with one BENCHTABLE line, and 01.cmd; `make bench` adds the
 #                     latest one to docs/benchmarks.md.
@@ -10,13 +11,14 @@ set -eEuo pipefail
 cd "$(dirname "$0")/.."
 t=${1:-20s}
 min=${FUZZ_MIN_EXECS:-0}
+only=${FUZZ_ONLY:-.}
 out=${FUZZ_OUT:-/tmp/calsync-fuzz}
 rm -rf "$out" && mkdir -p "$out"
 rows=()
 failed=0
 for dir in $(go list -f '{{.Dir}}' ./...); do
   pkg=$(go list "$dir")
-  for fn in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+  for fn in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u | grep -E "$only"); do
     echo "[fuzz] $pkg $fn ($t)"
     log="$out/${pkg//\//_}.$fn.log"
     status=ok
@@ -37,6 +39,6 @@ done
 table=$(printf '%s,' "${rows[@]}")
 json="{\"title\":\"Fuzzing: executions per target in one run (FUZZTIME=$t each)\",\"columns\":[\"package\",\"target\",\"executions\",\"result\"],\"rows\":[${table%,}]}"
 python3 -c 'import json,sys; print(json.dumps({"Action":"output","Package":"fuzz","Output":"BENCHTABLE "+sys.argv[1]+"\n"}))' "$json" >"$out/01.json"
-echo "FUZZ_MIN_EXECS=$min make fuzz FUZZTIME=$t" >"$out/01.cmd"
+echo "${FUZZ_ONLY:+FUZZ_ONLY=$FUZZ_ONLY }FUZZ_MIN_EXECS=$min make fuzz FUZZTIME=$t" >"$out/01.cmd"
 echo "[fuzz] report in $out/01.json"
 exit $failed
