@@ -30,10 +30,14 @@ run -- go test -count=1 -run '^$' -bench . -benchtime "${BENCHTIME:-1s}" -timeou
 run -- go test -count=1 -run '^$' -bench . -benchtime 1x -timeout 30m ./shared/syncer/ ./shared/slotquery/ ./shared/renewal/
 run -- go test -count=1 -run '^$' -bench . -benchtime 1x -timeout 40m ./scripts/localstack/
 run RENEW_SIM_CHANNELS=${RENEW_SIM_CHANNELS:-10000} -- go test -count=1 -timeout 30m -run TestRenewSimulation -v ./scripts/localstack/
-# The latest `make fuzz` report, when there is one, goes into the same document.
-fz=${FUZZ_OUT:-/tmp/calsync-fuzz}
-if [ -f "$fz/01.json" ] && [ -f "$fz/01.cmd" ]; then
-  cp "$fz/01.json" "$out/90.json" && cp "$fz/01.cmd" "$out/90.cmd"
-fi
+# The latest `make fuzz` reports, when there are any, go into the same document
+# (FUZZ_REPORTS: their directories, in order; default $FUZZ_OUT or /tmp/calsync-fuzz).
+k=90
+for fz in ${FUZZ_REPORTS:-${FUZZ_OUT:-/tmp/calsync-fuzz}}; do
+  if [ -f "$fz/01.json" ] && [ -f "$fz/01.cmd" ]; then
+    cp "$fz/01.json" "$out/$k.json" && cp "$fz/01.cmd" "$out/$k.cmd"
+    k=$((k + 1))
+  fi
+done
 go run ./scripts/benchreport -runs "$out" -doc docs/benchmarks.md
 exit $failed
