@@ -24,6 +24,7 @@ import (
 	"github.com/belbo/calsync/shared/platform"
 	"github.com/belbo/calsync/shared/secrets"
 	"github.com/belbo/calsync/shared/slotquery"
+	"github.com/belbo/calsync/shared/slotsvc"
 	"github.com/belbo/calsync/shared/store"
 	"github.com/belbo/calsync/shared/testenv"
 )
@@ -189,7 +190,8 @@ func BenchmarkSlotsLoad(b *testing.B) {
 			}
 		}
 	}
-	var anyLat, readLat2, anyInproc, floorLat []time.Duration
+	var anyLat, readLat2, anyInproc, floorLat, anyAnswer []time.Duration
+	svc := &slotsvc.Service{Store: st, Index: idx}
 	anyReads, anySlots := 0, 0
 	for range seq / 4 {
 		anyLat = append(anyLat, getAny())
@@ -204,6 +206,11 @@ func BenchmarkSlotsLoad(b *testing.B) {
 			b.Fatal(err)
 		}
 		anyInproc = append(anyInproc, time.Since(t0))
+		t0 = time.Now()
+		if _, err := svc.Answer(ctx, pqa, now); err != nil {
+			b.Fatal(err)
+		}
+		anyAnswer = append(anyAnswer, time.Since(t0))
 		anyReads, anySlots = res.Reads, len(res.Slots)
 		t0 = time.Now()
 		if _, err := st.GetAll(ctx, floorRefs[:min(anyReads, len(floorRefs))]); err != nil {
@@ -255,6 +262,7 @@ func BenchmarkSlotsLoad(b *testing.B) {
 			{"staff=any over 20 staff, over HTTP", us(pct(anyLat, 0.5)), benchtable.F(float64(pct(anyLat, 0.5))/float64(pct(readLat2, 0.5)), 2) + " (target ≤ 3)"},
 			{"of which slotquery in-process (one GetAll of " + strconv.Itoa(anyReads) + " documents + 20 × engine)", us(pct(anyInproc, 0.5)), benchtable.F(float64(pct(anyInproc, 0.5))/float64(pct(readLat2, 0.5)), 2)},
 			{"one GetAll of as many documents of the same kinds (the floor of that answer)", us(pct(floorLat, 0.5)), benchtable.F(float64(pct(floorLat, 0.5))/float64(pct(readLat2, 0.5)), 2)},
+			{"slotsvc.Answer in-process (tenant config, slotquery, encoding " + strconv.Itoa(anySlots) + " slots)", us(pct(anyAnswer, 0.5)), benchtable.F(float64(pct(anyAnswer, 0.5))/float64(pct(readLat2, 0.5)), 2)},
 			{"of which HTTP + JSON (" + strconv.Itoa(anySlots) + " slots)", us(pct(anyLat, 0.5) - pct(anyInproc, 0.5)), benchtable.F(float64(pct(anyLat, 0.5)-pct(anyInproc, 0.5))/float64(pct(readLat2, 0.5)), 2)},
 		},
 		Notes: "Latency ratios are timed figures on a shared machine: reported here, not asserted (bench-smoke asserts only counts)."})
