@@ -11,7 +11,6 @@ import (
 
 	"cloud.google.com/go/firestore"
 	"google.golang.org/api/calendar/v3"
-	"google.golang.org/api/iterator"
 
 	"github.com/belbo/calsync/shared/fakegoogle"
 	"github.com/belbo/calsync/shared/googlecal"
@@ -47,33 +46,11 @@ func (h *harness) connections(tenant, staff string) connectionsBody {
 // dumpFirestore returns every document of the project as path → JSON.
 func dumpFirestore(t *testing.T, fs *firestore.Client) map[string]string {
 	t.Helper()
-	ctx := context.Background()
 	out := map[string]string{}
-	var walk func(it *firestore.CollectionIterator)
-	walk = func(it *firestore.CollectionIterator) {
-		for {
-			col, err := it.Next()
-			if err == iterator.Done {
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			refs, err := col.DocumentRefs(ctx).GetAll()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, ref := range refs {
-				snap, err := ref.Get(ctx)
-				if err == nil {
-					b, _ := json.Marshal(snap.Data())
-					out[ref.Path] = string(b)
-				}
-				walk(ref.Collections(ctx))
-			}
-		}
+	for _, d := range walkFirestore(t, fs) {
+		b, _ := json.Marshal(d.Data)
+		out[d.Path] = string(b)
 	}
-	walk(fs.Collections(ctx))
 	return out
 }
 

@@ -31,6 +31,7 @@ import (
 	"time"
 
 	"github.com/belbo/calsync/shared/messages"
+	"github.com/belbo/calsync/shared/renewal"
 	"github.com/belbo/calsync/shared/store"
 )
 
@@ -95,7 +96,7 @@ type Thresholds struct {
 // SAFETY_SYNC_INTERVAL; 0 means its default of 6 hours).
 func DefaultThresholds(safetySyncInterval time.Duration) Thresholds {
 	if safetySyncInterval <= 0 {
-		safetySyncInterval = 6 * time.Hour
+		safetySyncInterval = renewal.DefaultSafetyInterval
 	}
 	return Thresholds{FailingAfter: 3, StaleAfter: 2*safetySyncInterval + 15*time.Minute, PollStaleAfter: time.Hour, PushLagLimit: 10 * time.Minute}
 }

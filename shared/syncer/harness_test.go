@@ -181,10 +181,8 @@ func timed(summary string, start time.Time, d time.Duration) *calendar.Event {
 
 // snapshot is a comparable view: event id → "start|end|allDay|busy|title" and busy
 // items id → "month:start|end|sd|ed" (sorted months).
-type snapshot struct {
-	Events map[string]string
-	Busy   map[string]string
-}
+// snapshot is the oracle's view (oracle_test.go): events and busy items by event id.
+type snapshot = view
 
 func (e *env) stored() snapshot {
 	e.t.Helper()
@@ -276,31 +274,9 @@ func join(v []string) string {
 	return out
 }
 
-func diff(want, got snapshot) []string {
-	var out []string
-	cmp := func(kind string, w, g map[string]string) {
-		for id, wv := range w {
-			if gv, ok := g[id]; !ok {
-				out = append(out, kind+" missing "+id+" want "+wv)
-			} else if gv != wv {
-				out = append(out, kind+" differs "+id+": want "+wv+" got "+gv)
-			}
-		}
-		for id, gv := range g {
-			if _, ok := w[id]; !ok {
-				out = append(out, kind+" extra "+id+" = "+gv)
-			}
-		}
-	}
-	cmp("event", want.Events, got.Events)
-	cmp("busy", want.Busy, got.Busy)
-	sort.Strings(out)
-	return out
-}
-
 func (e *env) converged() {
 	e.t.Helper()
-	if d := diff(e.expected(), e.stored()); len(d) > 0 {
+	if d := viewDiff(e.expected(), e.stored()); len(d) > 0 {
 		e.t.Fatalf("store differs from Google (%d):\n%s", len(d), joinLines(d))
 	}
 }
